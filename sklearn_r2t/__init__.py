@@ -1,0 +1,18 @@
+"""sklearn-r2t: robust regression under structured, non-Gaussian noise.
+
+Two methods, both scikit-learn compatible:
+
+- the Robust Regression Transformer (:class:`R2TRegressor`), which reads a noisy
+  sequence and predicts the parameters of a fixed symbolic equation;
+- the Adaptive Segmented Robust Loss (:class:`ASRLObjective`, :class:`ASRLRegressor`,
+  :class:`ASRLLoss`), a piecewise robust loss for gradient boosting and torch.
+
+Classical baselines (:class:`SymbolicLeastSquares`, :class:`SoftL1Regressor`) share the
+same API so that every method swaps into a Pipeline or a GridSearchCV.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+]
