@@ -1,0 +1,82 @@
+"""Input validation shared by the sequence estimators."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.utils.validation import validate_data
+
+from .symbolic import SymbolicModel
+
+
+def check_model(model) -> SymbolicModel:
+    """Return ``model`` if it is a :class:`SymbolicModel` instance, else raise."""
+    if isinstance(model, type) and issubclass(model, SymbolicModel):
+        raise TypeError(
+            f"model must be a SymbolicModel instance, got the class {model.__name__}; "
+            f"use model={model.__name__}()."
+        )
+    if not isinstance(model, SymbolicModel):
+        raise TypeError(
+            "model must be a sklearn_r2t.symbolic.SymbolicModel instance (e.g. HeartRate()), "
+            f"got {type(model).__name__}."
+        )
+    return model
+
+
+def validate_sequences(estimator, X, model: SymbolicModel, *, reset: bool) -> np.ndarray:
+    """Validate sequences for ``model`` and return them as float64 ``(n, T, C)``.
+
+    NaN marks a missing sample and is kept; inf, non-numeric values, empty input,
+    the wrong number of dimensions or channels, and lengths the model cannot use
+    raise a ``ValueError`` naming the problem. The caller's array is never written
+    to (callers treat the result as read-only).
+    """
+    ndim = np.ndim(X) if not hasattr(X, "ndim") else X.ndim
+    expected = 2 if model.n_channels == 1 else 3
+    if ndim != expected and not (ndim == 3 and model.n_channels == 1):
+        shape = "(n_sequences, n_timesteps)" if expected == 2 else (
+            f"(n_sequences, n_timesteps, {model.n_channels})"
+        )
+        raise ValueError(
+            f"Expected {expected}D array of shape {shape} for {type(model).__name__}, "
+            f"got {ndim}D array instead."
+        )
+    X = validate_data(
+        estimator,
+        X,
+        reset=reset,
+        dtype=np.float64,
+        ensure_all_finite="allow-nan",
+        allow_nd=True,
+        ensure_min_features=1,
+    )
+    if X.ndim == 2:
+        X = X[:, :, None]
+    if X.shape[2] != model.n_channels:
+        raise ValueError(
+            f"{type(model).__name__} has {model.n_channels} channel(s) "
+            f"{model.channel_names}, got X with {X.shape[2]} channel(s) on the last axis."
+        )
+    model.check_n_timesteps(X.shape[1])
+    return X
+
+
+def all_missing_rows(X: np.ndarray) -> np.ndarray:
+    """Boolean mask of sequences with no observed value in some channel.
+
+    Such a sequence carries no information about that channel's parameters, so
+    the estimators return NaN for it (with a warning) instead of failing the batch.
+    """
+    empty = np.isnan(X).all(axis=1).any(axis=1)
+    if empty.any():
+        idx = np.flatnonzero(empty)
+        shown = ", ".join(map(str, idx[:10])) + (" ..." if idx.size > 10 else "")
+        warnings.warn(
+            f"{idx.size} sequence(s) have a channel that is entirely NaN (rows {shown}); "
+            "their parameters and curves are returned as NaN.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return empty

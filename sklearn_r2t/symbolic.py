@@ -1,0 +1,524 @@
+"""Symbolic models: fixed equations whose parameters the estimators recover.
+
+Every model writes its equation once, in torch (:meth:`SymbolicModel.equation`).
+:meth:`SymbolicModel.evaluate` runs that same code on float64 tensors and returns
+numpy, so the numpy and torch paths cannot disagree, and the torch path is batched
+and differentiable for training :class:`~sklearn_r2t.R2TRegressor`.
+
+Conventions
+-----------
+- Time is in hours over ``[0, window_hours)``, sampled on an equally spaced grid of
+  ``n_timesteps`` points (:meth:`SymbolicModel.t_hours`).
+- Angular parameters (acrophases) are in clock hours within ``[0, period)``; their
+  period is in ``param_periods`` and errors on them are circular
+  (:func:`circular_difference`).
+- A single-channel model evaluates to ``(n, n_timesteps)``; a multi-channel one to
+  ``(n, n_timesteps, n_channels)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+
+__all__ = [
+    "SymbolicModel",
+    "HeartRate",
+    "SkinTemperature",
+    "SpO2",
+    "Wearable",
+    "Cosinor",
+    "FunctionModel",
+    "circular_difference",
+]
+
+_TWO_PI = 2.0 * math.pi
+
+
+def circular_difference(a, b, period):
+    """Signed difference ``a - b`` wrapped into ``[-period / 2, period / 2)``.
+
+    Parameters
+    ----------
+    a, b : array-like
+        Angles in the same unit as ``period`` (e.g. clock hours).
+    period : float
+        The period (24.0 for a daily acrophase in hours).
+
+    Returns
+    -------
+    diff : ndarray
+        The shortest signed distance from ``b`` to ``a`` on the circle.
+    """
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    return (d + period / 2.0) % period - period / 2.0
+
+
+class SymbolicModel:
+    """Base class of a symbolic model: a fixed equation with bounded parameters.
+
+    Subclasses set the class attributes below and implement :meth:`equation`.
+
+    Attributes
+    ----------
+    name : str
+        Short identifier, also used to pick per-signal noise defaults.
+    param_names : tuple of str
+        Names of the parameters, in order.
+    param_units : tuple of str
+        Physical unit of each parameter.
+    bounds : ndarray of shape (n_params, 2)
+        Plausible (physiological) range of each parameter; the prior of
+        :meth:`sample_params` and the box of every fit.
+    param_periods : tuple of (float or None)
+        Period of each angular parameter (errors on it are circular), ``None``
+        for ordinary ones.
+    window_hours : float
+        Length of the observation window in hours.
+    output_range : ndarray of shape (2,) or (n_channels, 2)
+        Plausible range of the signal per channel, used to normalise errors to
+        about [0, 1] (:meth:`normalize`).
+    n_channels : int
+        Number of signals the model produces.
+    channel_names : tuple of str
+        Name of each channel.
+    """
+
+    name: str = "symbolic"
+    param_names: tuple[str, ...] = ()
+    param_units: tuple[str, ...] = ()
+    param_periods: tuple[float | None, ...] = ()
+    channel_names: tuple[str, ...] = ("signal",)
+    window_hours: float = 24.0
+    min_timesteps: int | None = None
+
+    # ------------------------------------------------------------------ contract
+    @property
+    def bounds(self) -> np.ndarray:
+        return np.asarray(self._bounds, dtype=float)
+
+    @property
+    def output_range(self) -> np.ndarray:
+        return np.asarray(self._output_range, dtype=float)
+
+    @property
+    def n_params(self) -> int:
+        return len(self.param_names)
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channel_names)
+
+    @property
+    def angular_mask(self) -> np.ndarray:
+        """Boolean mask of the angular (circular) parameters."""
+        return np.array([p is not None for p in self.param_periods], dtype=bool)
+
+    def equation(self, params: torch.Tensor, t_hours: torch.Tensor) -> torch.Tensor:
+        """The model's equation in torch.
+
+        Parameters
+        ----------
+        params : Tensor of shape (n, n_params)
+        t_hours : Tensor of shape (n_timesteps,)
+
+        Returns
+        -------
+        Tensor of shape (n, n_timesteps, n_channels)
+        """
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- utilities
+    def t_hours(self, n_timesteps: int) -> np.ndarray:
+        """Equally spaced sample times in hours over ``[0, window_hours)``."""
+        n_timesteps = self.check_n_timesteps(n_timesteps)
+        return np.arange(n_timesteps, dtype=float) * (self.window_hours / n_timesteps)
+
+    def check_n_timesteps(self, n_timesteps: int) -> int:
+        """Validate a sequence length and return it as int."""
+        minimum = self.min_timesteps or max(2 * self.n_params // self.n_channels, 4)
+        if isinstance(n_timesteps, bool) or not isinstance(n_timesteps, int | np.integer):
+            raise TypeError(f"n_timesteps must be an int, got {type(n_timesteps).__name__}.")
+        if n_timesteps < minimum:
+            raise ValueError(
+                f"{type(self).__name__} needs sequences of at least {minimum} time steps "
+                f"to identify its {self.n_params} parameters, got n_timesteps={n_timesteps}."
+            )
+        return int(n_timesteps)
+
+    def sample_params(self, n: int, random_state=None) -> np.ndarray:
+        """Draw ``n`` parameter vectors from the prior (uniform within ``bounds``).
+
+        Parameters
+        ----------
+        n : int
+            Number of parameter vectors.
+        random_state : int, RandomState instance or None
+            Seed for reproducible draws.
+
+        Returns
+        -------
+        params : ndarray of shape (n, n_params)
+        """
+        rng = check_random_state(random_state)
+        b = self.bounds
+        return b[:, 0] + rng.random_sample((int(n), self.n_params)) * (b[:, 1] - b[:, 0])
+
+    def evaluate(self, params, n_timesteps: int) -> np.ndarray:
+        """Evaluate the equation in numpy (float64).
+
+        Parameters
+        ----------
+        params : array-like of shape (n, n_params) or (n_params,)
+        n_timesteps : int
+
+        Returns
+        -------
+        curves : ndarray of shape (n, n_timesteps) or (n, n_timesteps, n_channels)
+        """
+        params = np.asarray(params, dtype=float)
+        if params.ndim == 1:
+            params = params[None, :]
+        self._check_params_shape(params)
+        t = torch.from_numpy(self.t_hours(n_timesteps))
+        with torch.no_grad():
+            out = self.equation(torch.from_numpy(params), t).numpy()
+        return out[..., 0] if self.n_channels == 1 else out
+
+    def evaluate_torch(self, params: torch.Tensor, n_timesteps: int) -> torch.Tensor:
+        """Evaluate the equation in torch: batched, differentiable, on params' device.
+
+        Returns a tensor shaped like :meth:`evaluate`'s output.
+        """
+        self._check_params_shape(params)
+        t = torch.as_tensor(self.t_hours(n_timesteps), dtype=params.dtype, device=params.device)
+        out = self.equation(params, t)
+        return out[..., 0] if self.n_channels == 1 else out
+
+    def normalize(self, y):
+        """Map signal values to about [0, 1] with ``output_range`` (per channel)."""
+        lo, span = self._range_lo_span()
+        y = np.asarray(y, dtype=float)
+        return (y - lo) / span if self.n_channels == 1 else (y - lo[:, 0]) / span[:, 0]
+
+    def _range_lo_span(self):
+        r = self.output_range.reshape(-1, 2)
+        lo, span = r[:, 0:1], r[:, 1:2] - r[:, 0:1]
+        return (lo[0, 0], span[0, 0]) if self.n_channels == 1 else (lo, span)
+
+    def _check_params_shape(self, params):
+        if params.ndim != 2 or params.shape[1] != self.n_params:
+            raise ValueError(
+                f"{type(self).__name__} takes params of shape (n, {self.n_params}) "
+                f"({', '.join(self.param_names)}), got shape {tuple(params.shape)}."
+            )
+
+    def __repr__(self) -> str:
+        args = getattr(self, "_init_args", {})
+        inner = ", ".join(f"{k}={v!r}" for k, v in args.items())
+        return f"{type(self).__name__}({inner})"
+
+
+def _cosine(t, acrophase, period):
+    return torch.cos(_TWO_PI * (t - acrophase) / period)
+
+
+class _Cosinor3(SymbolicModel):
+    """Shared body of the three-parameter single-channel cosinors."""
+
+    def equation(self, params, t_hours):
+        mesor, amplitude, acrophase = (params[:, i : i + 1] for i in range(3))
+        y = mesor + amplitude * _cosine(t_hours[None, :], acrophase, 24.0)
+        return y[..., None]
+
+
+class HeartRate(_Cosinor3):
+    r"""Daily heart-rate rhythm: a 24-hour cosinor.
+
+    .. math:: HR(t) = M + A \cos\left(2\pi \frac{t - \phi}{24}\right)
+
+    ===========  =====  ==========  ===================================================
+    parameter    unit   range       why
+    ===========  =====  ==========  ===================================================
+    mesor M      bpm    50 to 90    rhythm-adjusted daily mean of adults at rest
+    amplitude A  bpm    2 to 20     day/night swing reported for wrist-worn monitors
+    acrophase φ  h      0 to 24     clock time of the peak (usually afternoon, but
+                                    shift workers and jet lag put it anywhere)
+    ===========  =====  ==========  ===================================================
+
+    The plausible signal range used to normalise errors is 40 to 120 bpm.
+
+    Examples
+    --------
+    >>> from sklearn_r2t.symbolic import HeartRate
+    >>> HeartRate().evaluate([[70, 10, 15]], n_timesteps=96).shape
+    (1, 96)
+    """
+
+    name = "heart_rate"
+    param_names = ("mesor", "amplitude", "acrophase")
+    param_units = ("bpm", "bpm", "h")
+    param_periods = (None, None, 24.0)
+    channel_names = ("heart_rate",)
+    _bounds = ((50.0, 90.0), (2.0, 20.0), (0.0, 24.0))
+    _output_range = (40.0, 120.0)
+
+
+class SkinTemperature(_Cosinor3):
+    r"""Daily distal skin-temperature rhythm: a 24-hour cosinor.
+
+    .. math:: T(t) = M + A \cos\left(2\pi \frac{t - \phi}{24}\right)
+
+    ===========  =====  ==========  ===================================================
+    parameter    unit   range       why
+    ===========  =====  ==========  ===================================================
+    mesor M      °C     31 to 35    wrist skin temperature, well below core 37 °C
+    amplitude A  °C     0.3 to 2    nocturnal distal vasodilation warms the wrist
+    acrophase φ  h      0 to 24     peak, usually during sleep (about 3 am)
+    ===========  =====  ==========  ===================================================
+
+    The plausible signal range used to normalise errors is 28 to 37 °C.
+    """
+
+    name = "skin_temperature"
+    param_names = ("mesor", "amplitude", "acrophase")
+    param_units = ("degC", "degC", "h")
+    param_periods = (None, None, 24.0)
+    channel_names = ("skin_temperature",)
+    _bounds = ((31.0, 35.0), (0.3, 2.0), (0.0, 24.0))
+    _output_range = (28.0, 37.0)
+
+
+class SpO2(SymbolicModel):
+    r"""Blood oxygen saturation with a nocturnal dip.
+
+    .. math:: S(t) = B - \frac{D}{2}\left(1 + \cos\left(2\pi\frac{t - \phi}{24}\right)\right)
+
+    Saturation has a hard ceiling at 100 %, so a symmetric cosinor around a mean
+    is the wrong shape: the curve sits at a baseline ``B`` and dips by up to ``D``
+    at the nadir time ``φ`` (sleep-related desaturation). Every curve stays in
+    ``[B - D, B]``, below 100 %.
+
+    ===========  =====  ==========  ===================================================
+    parameter    unit   range       why
+    ===========  =====  ==========  ===================================================
+    baseline B   %      95 to 99.5  daytime saturation of healthy adults
+    depth D      %      0.5 to 4    mean nocturnal drop; larger suggests apnoea
+    nadir φ      h      0 to 24     clock time of the lowest saturation
+    ===========  =====  ==========  ===================================================
+
+    The plausible signal range used to normalise errors is 85 to 100 %.
+    """
+
+    name = "spo2"
+    param_names = ("baseline", "depth", "nadir")
+    param_units = ("%", "%", "h")
+    param_periods = (None, None, 24.0)
+    channel_names = ("spo2",)
+    _bounds = ((95.0, 99.5), (0.5, 4.0), (0.0, 24.0))
+    _output_range = (85.0, 100.0)
+
+    def equation(self, params, t_hours):
+        baseline, depth, nadir = (params[:, i : i + 1] for i in range(3))
+        y = baseline - 0.5 * depth * (1.0 + _cosine(t_hours[None, :], nadir, 24.0))
+        return y[..., None]
+
+
+class _ChannelStack(SymbolicModel):
+    """Several single-channel models side by side: channels and parameters concatenated."""
+
+    def __init__(self, components: Sequence[SymbolicModel]):
+        windows = {m.window_hours for m in components}
+        if len(windows) != 1:
+            raise ValueError(f"All components must share window_hours, got {sorted(windows)}.")
+        self.components = tuple(components)
+        self.window_hours = windows.pop()
+        self.param_names = tuple(
+            f"{m.name}_{p}" for m in components for p in m.param_names
+        )
+        self.param_units = tuple(u for m in components for u in m.param_units)
+        self.param_periods = tuple(p for m in components for p in m.param_periods)
+        self.channel_names = tuple(c for m in components for c in m.channel_names)
+        self._bounds = np.concatenate([m.bounds for m in components])
+        self._output_range = np.concatenate([m.output_range.reshape(-1, 2) for m in components])
+        self._splits = np.cumsum([m.n_params for m in components])[:-1].tolist()
+
+    def equation(self, params, t_hours):
+        chunks = torch.tensor_split(params, self._splits, dim=1)
+        return torch.cat([m.equation(p, t_hours) for m, p in zip(self.components, chunks)], dim=2)
+
+
+class Wearable(_ChannelStack):
+    """Heart rate, skin temperature and SpO2 together: 3 channels, 9 parameters.
+
+    The three equations of :class:`HeartRate`, :class:`SkinTemperature` and
+    :class:`SpO2`, as in the R2T paper's wearable setting. Parameters are named
+    ``<channel>_<parameter>`` (``heart_rate_mesor``, ..., ``spo2_nadir``), and
+    :meth:`evaluate` returns ``(n, n_timesteps, 3)``.
+    """
+
+    name = "wearable"
+
+    def __init__(self):
+        super().__init__([HeartRate(), SkinTemperature(), SpO2()])
+
+
+class Cosinor(SymbolicModel):
+    r"""Generic multi-harmonic cosinor.
+
+    .. math:: y(t) = M + \sum_{k=1}^{K} A_k \cos\left(2\pi k \frac{t - \phi_k}{P}\right)
+
+    with ``P = period_hours``. Acrophase ``φ_k`` is in hours within ``[0, P / k)``.
+    Default ranges suit a signal already scaled to about [0, 1].
+
+    Parameters
+    ----------
+    n_harmonics : int, default=1
+        Number of harmonics ``K``.
+    period_hours : float, default=24.0
+        Fundamental period ``P``.
+    mesor_bounds : (float, float), default=(0.3, 0.7)
+    amplitude_bounds : (float, float), default=(0.02, 0.2)
+        Range of every harmonic's amplitude.
+    window_hours : float, default=24.0
+    output_range : (float, float), default=(0.0, 1.0)
+    """
+
+    name = "cosinor"
+
+    def __init__(
+        self,
+        n_harmonics: int = 1,
+        period_hours: float = 24.0,
+        mesor_bounds=(0.3, 0.7),
+        amplitude_bounds=(0.02, 0.2),
+        window_hours: float = 24.0,
+        output_range=(0.0, 1.0),
+    ):
+        if isinstance(n_harmonics, bool) or not isinstance(n_harmonics, int | np.integer):
+            raise TypeError("n_harmonics must be an int.")
+        if n_harmonics < 1:
+            raise ValueError(f"n_harmonics must be >= 1, got {n_harmonics}.")
+        if not period_hours > 0:
+            raise ValueError(f"period_hours must be > 0, got {period_hours}.")
+        if not window_hours > 0:
+            raise ValueError(f"window_hours must be > 0, got {window_hours}.")
+        self._init_args = dict(
+            n_harmonics=n_harmonics,
+            period_hours=period_hours,
+            mesor_bounds=tuple(mesor_bounds),
+            amplitude_bounds=tuple(amplitude_bounds),
+            window_hours=window_hours,
+            output_range=tuple(output_range),
+        )
+        self.n_harmonics = int(n_harmonics)
+        self.period_hours = float(period_hours)
+        self.window_hours = float(window_hours)
+        k = range(1, self.n_harmonics + 1)
+        self.param_names = ("mesor",) + tuple(
+            name for i in k for name in (f"amplitude_{i}", f"acrophase_{i}")
+        )
+        self.param_units = ("signal",) + ("signal", "h") * self.n_harmonics
+        self.param_periods = (None,) + tuple(
+            p for i in k for p in (None, self.period_hours / i)
+        )
+        self._bounds = [tuple(mesor_bounds)] + [
+            b for i in k for b in (tuple(amplitude_bounds), (0.0, self.period_hours / i))
+        ]
+        self._output_range = tuple(output_range)
+        _check_bounds(self.bounds, self.n_params)
+
+    def equation(self, params, t_hours):
+        y = params[:, 0:1].expand(-1, t_hours.shape[0])
+        for i in range(1, self.n_harmonics + 1):
+            amplitude, acrophase = params[:, 2 * i - 1 : 2 * i], params[:, 2 * i : 2 * i + 1]
+            y = y + amplitude * _cosine(i * t_hours[None, :], i * acrophase, self.period_hours)
+        return y[..., None]
+
+
+class FunctionModel(SymbolicModel):
+    """A user-defined symbolic model from a torch function and bounds.
+
+    Works everywhere a built-in model does (noise, datasets, least squares, R2T).
+
+    Parameters
+    ----------
+    function : callable
+        ``function(params, t_hours) -> Tensor``, with ``params`` of shape
+        ``(n, n_params)`` and ``t_hours`` of shape ``(n_timesteps,)``, returning
+        ``(n, n_timesteps)`` (one channel) or ``(n, n_timesteps, n_channels)``.
+        Use torch operations only, so it stays batched and differentiable; define
+        it at module level if the estimator must be pickled.
+    bounds : array-like of shape (n_params, 2)
+        Prior and fitting range of each parameter.
+    param_names : sequence of str, default=None
+        Defaults to ``p0, p1, ...``.
+    param_units : sequence of str, default=None
+    param_periods : sequence of (float or None), default=None
+        Period of each angular parameter, ``None`` for ordinary ones.
+    output_range : (float, float) or array-like of shape (n_channels, 2), default=(0, 1)
+    window_hours : float, default=24.0
+    channel_names : sequence of str, default=("signal",)
+    name : str, default="custom"
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_r2t.symbolic import FunctionModel
+    >>> def decay(p, t):
+    ...     return p[:, :1] * torch.exp(-t / p[:, 1:2]) + p[:, 2:3]
+    >>> model = FunctionModel(decay, bounds=[(0.5, 1), (1, 10), (0, 0.2)],
+    ...                       param_names=("amplitude", "tau", "offset"))
+    >>> model.evaluate(model.sample_params(2, random_state=0), 48).shape
+    (2, 48)
+    """
+
+    def __init__(
+        self,
+        function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        bounds,
+        param_names: Sequence[str] | None = None,
+        param_units: Sequence[str] | None = None,
+        param_periods: Sequence[float | None] | None = None,
+        output_range=(0.0, 1.0),
+        window_hours: float = 24.0,
+        channel_names: Sequence[str] = ("signal",),
+        name: str = "custom",
+    ):
+        if not callable(function):
+            raise TypeError("function must be callable: function(params, t_hours) -> Tensor.")
+        bounds = np.asarray(bounds, dtype=float)
+        n_params = bounds.shape[0] if bounds.ndim == 2 else -1
+        _check_bounds(bounds, n_params)
+        self._init_args = dict(function=function, bounds=bounds.tolist(), name=name)
+        self.function = function
+        self.name = name
+        self._bounds = bounds
+        self.param_names = tuple(param_names or (f"p{i}" for i in range(n_params)))
+        self.param_units = tuple(param_units or ("",) * n_params)
+        self.param_periods = tuple(param_periods or (None,) * n_params)
+        self.channel_names = tuple(channel_names)
+        self.window_hours = float(window_hours)
+        self._output_range = np.asarray(output_range, dtype=float)
+        for attr in ("param_names", "param_units", "param_periods"):
+            if len(getattr(self, attr)) != n_params:
+                raise ValueError(f"{attr} must have {n_params} entries, one per bound.")
+        if self._output_range.reshape(-1, 2).shape[0] != self.n_channels:
+            raise ValueError("output_range needs one (lo, hi) pair per channel.")
+
+    def equation(self, params, t_hours):
+        y = self.function(params, t_hours)
+        return y[..., None] if y.ndim == 2 else y
+
+
+def _check_bounds(bounds: np.ndarray, n_params: int) -> None:
+    if bounds.ndim != 2 or bounds.shape != (n_params, 2):
+        raise ValueError(f"bounds must have shape (n_params, 2), got {bounds.shape}.")
+    if not np.all(np.isfinite(bounds)):
+        raise ValueError("bounds must be finite.")
+    if np.any(bounds[:, 0] >= bounds[:, 1]):
+        raise ValueError("every lower bound must be strictly below its upper bound.")
