@@ -13,6 +13,9 @@ same API so that every method swaps into a Pipeline or a GridSearchCV.
 
 __version__ = "0.1.0"
 
+from ._least_squares import SoftL1Regressor  # noqa: E402
+
 __all__ = [
     "__version__",
+    "SoftL1Regressor",
 ]
