@@ -13,9 +13,17 @@ same API so that every method swaps into a Pipeline or a GridSearchCV.
 
 __version__ = "0.1.0"
 
+from ._asrl import ASRLObjective, ASRLThresholds, asrl_loss  # noqa: E402
+from ._asrl_regressor import ASRLRegressor  # noqa: E402
+from ._asrl_torch import ASRLLoss  # noqa: E402
 from ._least_squares import SoftL1Regressor  # noqa: E402
 
 __all__ = [
     "__version__",
+    "ASRLLoss",
+    "ASRLObjective",
+    "ASRLRegressor",
+    "ASRLThresholds",
+    "asrl_loss",
     "SoftL1Regressor",
 ]
