@@ -17,6 +17,7 @@ from ._asrl import ASRLObjective, ASRLThresholds, asrl_loss  # noqa: E402
 from ._asrl_regressor import ASRLRegressor  # noqa: E402
 from ._asrl_torch import ASRLLoss  # noqa: E402
 from ._least_squares import SoftL1Regressor  # noqa: E402
+from ._r2t import R2TRegressor  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -25,5 +26,6 @@ __all__ = [
     "ASRLRegressor",
     "ASRLThresholds",
     "asrl_loss",
+    "R2TRegressor",
     "SoftL1Regressor",
 ]

@@ -1,0 +1,151 @@
+"""Train the shipped R2T weights for the built-in symbolic models.
+
+Writes ``sklearn_r2t/weights/<model>_t<T>.pt`` and a model card
+``<model>_t<T>.md`` beside it (configuration, seed, data size, time, hardware,
+held-out metrics). Runs on CPU or GPU; the time budget picks the number of epochs.
+
+Usage::
+
+    python benchmarks/train_pretrained.py --models heart_rate spo2 --minutes 15
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sklearn_r2t import R2TRegressor
+from sklearn_r2t._r2t import _ARCHITECTURE, _PRETRAINED_MODELS
+from sklearn_r2t.datasets import make_wearable_sequences
+from sklearn_r2t.metrics import normalized_mse, parameter_errors
+from sklearn_r2t.noise import PRESETS
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "sklearn_r2t" / "weights"
+
+
+def held_out_metrics(estimator, model, n_timesteps, n_test, seed):
+    rows = {}
+    for preset in [p for p in PRESETS if p != "none"]:
+        data = make_wearable_sequences(n_test, model=model, noise=preset,
+                                       n_timesteps=n_timesteps, random_state=seed)
+        params = estimator.transform(data.X)
+        curves = model.evaluate(params, n_timesteps)
+        err = np.nanmedian(parameter_errors(model, data.params, params), axis=0)
+        rows[preset] = {
+            "median_normalized_mse": float(np.nanmedian(normalized_mse(model, data.X_clean,
+                                                                        curves))),
+            "median_abs_param_error": dict(zip(model.param_names, map(float, err))),
+        }
+    return rows
+
+
+def epoch_seconds(make_estimator, X):
+    """Time one full epoch (after a short warm-up: oneDNN is slow on new shapes)."""
+    make_estimator(max_epochs=1, n_synthetic=1024).fit(X)
+    start = time.perf_counter()
+    make_estimator(max_epochs=1).fit(X)
+    return time.perf_counter() - start
+
+
+def model_card(name, config, training, metrics) -> str:
+    lines = [f"# R2T pretrained weights: `{name}`", "",
+             "Produced by `python benchmarks/train_pretrained.py "
+             f"--models {name} --minutes {training['budget_minutes']} "
+             f"--seed {config['random_state']}`.", "",
+             "## Training configuration", "", "```json",
+             json.dumps(config, indent=2), "```", "",
+             "## Training run", "", "```json", json.dumps(training, indent=2), "```", "",
+             f"## Held-out metrics ({training['n_test']} synthetic sequences per preset, "
+             "seed different from training)", "",
+             "| noise preset | median normalised MSE | median abs. parameter errors |",
+             "|---|---|---|"]
+    for preset, m in metrics.items():
+        errs = ", ".join(f"{k} {v:.3g}" for k, v in m["median_abs_param_error"].items())
+        lines.append(f"| {preset} | {m['median_normalized_mse']:.3g} | {errs} |")
+    lines += ["", "Errors on angular parameters (acrophase, nadir) are circular, in hours.", ""]
+    return "\n".join(lines)
+
+
+def train_one(name, args):
+    model = _PRETRAINED_MODELS[name]()
+    X_probe = make_wearable_sequences(8, model=model, n_timesteps=args.n_timesteps,
+                                      random_state=0).X
+
+    def make_estimator(**overrides):
+        params = dict(model=model, noise=args.noise, pretrained=False,
+                      n_synthetic=args.n_synthetic, batch_size=args.batch_size, lr=args.lr,
+                      patience=args.patience, device=args.device,
+                      random_state=args.seed, verbose=0)
+        params.update(overrides)
+        return R2TRegressor(**params)
+
+    per_epoch = epoch_seconds(make_estimator, X_probe)
+    max_epochs = max(1, int(args.minutes * 60 / per_epoch))
+    print(f"[{name}] {per_epoch:.1f} s/epoch -> {max_epochs} epochs in {args.minutes} min",
+          flush=True)
+    estimator = make_estimator(max_epochs=max_epochs, verbose=args.verbose)
+    start = time.perf_counter()
+    estimator.fit(X_probe)
+    seconds = time.perf_counter() - start
+    curve = [(h["epoch"], round(h["dur"], 2), h["valid_median_mse"]) for h in estimator.history_]
+    config = {k: v for k, v in estimator.get_params().items() if k != "model"}
+    config["model"] = type(model).__name__
+    training = {
+        "budget_minutes": args.minutes,
+        "epochs_run": len(estimator.history_),
+        "sequences_seen": len(estimator.history_) * args.n_synthetic,
+        "seconds": round(seconds, 1),
+        "hardware": f"{platform.processor() or platform.machine()}, "
+                    f"{torch.get_num_threads()} torch threads, device {args.device}, "
+                    f"{os.cpu_count()} CPUs",
+        "torch": torch.__version__,
+        "n_test": args.n_test,
+        "valid_median_mse_by_epoch": curve,
+    }
+    metrics = held_out_metrics(estimator, model, args.n_timesteps, args.n_test,
+                               seed=args.seed + 1000)
+    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+    stem = WEIGHTS_DIR / f"{name}_t{args.n_timesteps}"
+    state = {k: v.detach().cpu() for k, v in estimator.module_.state_dict().items()}
+    torch.save({"state_dict": state,
+                "architecture": {k: getattr(estimator, k) for k in _ARCHITECTURE},
+                "model": name, "n_timesteps": args.n_timesteps,
+                "metrics": metrics}, f"{stem}.pt")
+    stem.with_suffix(".md").write_text(model_card(name, config, training, metrics))
+    print(f"[{name}] done in {seconds:.0f} s; combined median MSE "
+          f"{metrics['combined']['median_normalized_mse']:.3g}", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=list(_PRETRAINED_MODELS),
+                        choices=list(_PRETRAINED_MODELS))
+    parser.add_argument("--minutes", type=float, default=15.0, help="budget per model")
+    parser.add_argument("--n-timesteps", type=int, default=96)
+    parser.add_argument("--n-synthetic", type=int, default=16384)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--patience", type=int, default=1000,
+                        help="early-stopping patience (large: use the whole budget)")
+    parser.add_argument("--noise", default="combined")
+    parser.add_argument("--n-test", type=int, default=2000)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--verbose", type=int, default=0)
+    args = parser.parse_args(argv)
+    print("command:", " ".join([sys.executable, *sys.argv]), flush=True)
+    for name in args.models:
+        train_one(name, args)
+
+
+if __name__ == "__main__":
+    main()
