@@ -1,0 +1,783 @@
+"""Structured, non-Gaussian noise for wearable sequences.
+
+Real wearable signals are not a clean curve plus white noise: heart rate jumps up
+for an hour during exercise, skin temperature falls towards ambient when the band
+loosens, SpO2 reads low when the finger moves and never exceeds 100 %, and the
+device is off for whole stretches. This module builds such corruptions as small,
+composable, vectorized objects, and names a few ready-made mixes (:data:`PRESETS`).
+
+Units
+-----
+Every corruption is defined so that its defaults mean the same for any model,
+channel and sampling rate:
+
+- **rate** is the expected *fraction of samples* a corruption touches, in [0, 1]
+  (for events lasting several samples: the expected fraction of the window they
+  cover);
+- **magnitude** is a fraction of the channel's plausible span
+  ``output_range[1] - output_range[0]`` of the model (e.g. 0.25 on heart rate,
+  span 80 bpm, is 20 bpm); a ``(low, high)`` pair draws each event's magnitude
+  uniformly in that range;
+- **duration** is in hours, converted to samples with the model's
+  ``window_hours / n_timesteps``.
+
+Without a model, the span is taken as 1 (data already scaled to about [0, 1]) and
+the window as 24 hours.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn_r2t.symbolic import HeartRate
+>>> from sklearn_r2t.noise import make_noise
+>>> model = HeartRate()
+>>> X_clean = model.evaluate(model.sample_params(4, random_state=0), 96)
+>>> noise = make_noise("combined", model)
+>>> X = noise(X_clean, random_state=0)
+>>> X.shape
+(4, 96)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from .symbolic import SymbolicModel
+
+__all__ = [
+    "PRESETS",
+    "make_noise",
+    "check_generator",
+    "Corruption",
+    "Compose",
+    "GaussianNoise",
+    "Spikes",
+    "ActivityBursts",
+    "Drops",
+    "MissingStretches",
+    "Clipping",
+    "Drift",
+    "signal_defaults",
+]
+
+#: Names accepted by :func:`make_noise`.
+PRESETS = ("none", "gaussian", "spikes", "drops", "missing", "combined")
+
+
+# --------------------------------------------------------------------- helpers
+def check_generator(random_state=None) -> np.random.Generator:
+    """Turn ``random_state`` into a :class:`numpy.random.Generator`.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        ``None`` gives fresh entropy; an int seeds a new generator; a
+        ``RandomState`` seeds a new generator from its stream (so it is advanced,
+        as scikit-learn's conventions expect); a ``Generator`` is used as is.
+
+    Returns
+    -------
+    rng : numpy.random.Generator
+    """
+    if random_state is None or isinstance(random_state, numbers.Integral):
+        if isinstance(random_state, bool):
+            raise TypeError("random_state must be None, an int, a RandomState or a Generator.")
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1, size=4))
+    raise TypeError(
+        "random_state must be None, an int, a numpy RandomState or a numpy Generator, "
+        f"got {type(random_state).__name__}."
+    )
+
+
+def _check_number(name, value, low=None, high=None) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}.")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}.")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}.")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}.")
+    return value
+
+
+def _check_rate(name, value) -> float:
+    value = _check_number(name, value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a fraction in [0, 1], got {value}.")
+    return value
+
+
+def _check_range(name, value, positive=False) -> tuple[float, float]:
+    """A non-negative number or ``(low, high)`` pair with ``0 <= low <= high``."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        pair = (value, value)
+    else:
+        try:
+            pair = tuple(value)
+        except TypeError:
+            raise TypeError(
+                f"{name} must be a number or a (low, high) pair, got {type(value).__name__}."
+            ) from None
+        if len(pair) != 2:
+            raise ValueError(f"{name} must be a number or a (low, high) pair, got {value!r}.")
+    low, high = (_check_number(name, v) for v in pair)
+    if low < 0 or high < 0:
+        raise ValueError(f"{name} must be non-negative, got {value!r}.")
+    if positive and low <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}.")
+    if low > high:
+        raise ValueError(f"{name} must be a (low, high) pair with low <= high, got {value!r}.")
+    return low, high
+
+
+def _check_channels(channels):
+    if channels is None:
+        return None
+    if isinstance(channels, str | numbers.Integral) and not isinstance(channels, bool):
+        return (channels,)
+    channels = tuple(channels)
+    for c in channels:
+        if isinstance(c, bool) or not isinstance(c, str | numbers.Integral):
+            raise TypeError(f"channels must hold channel names or indices, got {c!r}.")
+    return channels
+
+
+class _Context:
+    """What a corruption needs to know about the data: spans, time step, channel names."""
+
+    def __init__(self, model: SymbolicModel | None, n_timesteps: int, n_channels: int):
+        if model is None:
+            self.lo = np.zeros(n_channels)
+            self.span = np.ones(n_channels)
+            self.window_hours = 24.0
+            self.channel_names = None
+        else:
+            if not isinstance(model, SymbolicModel):
+                raise TypeError(
+                    f"model must be a SymbolicModel instance, got {type(model).__name__}."
+                )
+            if model.n_channels != n_channels:
+                raise ValueError(
+                    f"{type(model).__name__} has {model.n_channels} channel(s) "
+                    f"{model.channel_names}, got X with {n_channels} channel(s)."
+                )
+            r = model.output_range.reshape(-1, 2)
+            self.lo, self.span = r[:, 0], r[:, 1] - r[:, 0]
+            self.window_hours = float(model.window_hours)
+            self.channel_names = tuple(model.channel_names)
+        self.n_timesteps = n_timesteps
+        self.n_channels = n_channels
+        self.dt = self.window_hours / n_timesteps
+
+    def select(self, channels) -> list[int]:
+        """Indices of the selected channels (all of them for ``None``)."""
+        if channels is None:
+            return list(range(self.n_channels))
+        idx = []
+        for c in channels:
+            if isinstance(c, str):
+                if self.channel_names is None or c not in self.channel_names:
+                    known = self.channel_names or "none: no model given"
+                    raise ValueError(f"Unknown channel {c!r}; the model's channels are {known}.")
+                idx.append(self.channel_names.index(c))
+            else:
+                if not -self.n_channels <= c < self.n_channels:
+                    raise ValueError(
+                        f"Channel index {c} out of range for {self.n_channels} channel(s)."
+                    )
+                idx.append(int(c) % self.n_channels)
+        return idx
+
+
+def _as_3d_copy(X) -> tuple[np.ndarray, bool]:
+    try:
+        X = np.array(X, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"X must be a numeric array: {exc}") from None
+    if X.ndim == 2:
+        return X[:, :, None], True
+    if X.ndim == 3:
+        return X, False
+    raise ValueError(
+        "X must have shape (n_sequences, n_timesteps) or (n_sequences, n_timesteps, "
+        f"n_channels), got a {X.ndim}D array of shape {X.shape}."
+    )
+
+
+def _uniform(rng, bounds, size):
+    low, high = bounds
+    return np.full(size, low) if low == high else rng.uniform(low, high, size)
+
+
+def _events(rng, n, ctx, rate, duration):
+    """Random events covering an expected fraction ``rate`` of every sequence.
+
+    Event starts are uniform (including starts before the window, so that the
+    edges are covered as often as the middle) and counts are Poisson, so each
+    sample is covered by a Poisson(lambda) number of events; lambda = -log(1 - rate)
+    makes the covered fraction ``rate`` exactly, overlaps included.
+
+    Returns
+    -------
+    event : ndarray of shape (m,)
+        Event id (0 .. n_events - 1) of each covered (sequence, time) cell.
+    seq, t : ndarray of shape (m,)
+        Sequence and time index of each cell.
+    offset : ndarray of shape (m,)
+        Samples since the event's onset (0 at onset).
+    length : ndarray of shape (m,)
+        The event's duration in samples.
+    n_events : int
+    """
+    T = ctx.n_timesteps
+    empty = np.zeros(0, dtype=np.intp)
+    if rate <= 0 or n == 0:
+        return empty, empty, empty, empty, empty, 0
+    lo, hi = duration[0] / ctx.dt, duration[1] / ctx.dt
+    d_max = max(1, int(np.rint(hi)))
+    # Expected duration in whole samples, as the durations below are rounded.
+    grid = np.linspace(lo, hi, 257)
+    mean_d = float(np.mean(np.maximum(1, np.rint(grid))))
+    lam = -math.log1p(-min(rate, 1.0 - 1e-6))
+    counts = rng.poisson(lam * (T + d_max - 1) / mean_d, size=n)
+    n_events = int(counts.sum())
+    seq = np.repeat(np.arange(n), counts)
+    length = np.maximum(1, np.rint(_uniform(rng, (lo, hi), n_events))).astype(np.intp)
+    start = rng.integers(-(d_max - 1), T, size=n_events)
+    offs = np.arange(d_max)
+    t = start[:, None] + offs[None, :]
+    keep = (offs[None, :] < length[:, None]) & (t >= 0) & (t < T)
+    event, off = np.nonzero(keep)
+    return event, seq[event], t[keep], off, length[event], n_events
+
+
+# ----------------------------------------------------------------- base class
+class Corruption:
+    """Base class of a corruption: a random transformation of sequences.
+
+    Subclasses implement ``_apply(X, rng, ctx)``, which modifies the float64
+    array ``X`` of shape ``(n, T, C)`` in place (on a copy made by
+    :meth:`__call__`).
+
+    Parameters
+    ----------
+    channels : None, str, int or sequence of them, default=None
+        Channels the corruption applies to, by name (``model.channel_names``) or
+        index; ``None`` means all channels.
+    """
+
+    def __init__(self, channels=None):
+        self.channels = _check_channels(channels)
+
+    def __call__(self, X, random_state=None, model: SymbolicModel | None = None) -> np.ndarray:
+        """Return a corrupted copy of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, T) or (n, T, C)
+            Clean sequences. Never modified.
+        random_state : None, int, RandomState or Generator, default=None
+            Seed or generator for reproducible noise.
+        model : SymbolicModel, default=None
+            Gives each channel's span (``output_range``), the window length and the
+            channel names. Defaults to the model the corruption was built for
+            (:func:`make_noise`), else span 1 and a 24 hour window.
+
+        Returns
+        -------
+        X_noisy : ndarray of the same shape as ``X``, float64
+            NaN marks missing samples.
+        """
+        X3, squeeze = _as_3d_copy(X)
+        model = model if model is not None else getattr(self, "model", None)
+        ctx = _Context(model, X3.shape[1], X3.shape[2])
+        self._apply(X3, check_generator(random_state), ctx)
+        return X3[:, :, 0] if squeeze else X3
+
+    def _apply(self, X, rng, ctx):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _params(self) -> dict:
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"{type(self).__name__}({inner})"
+
+
+class Compose(Corruption):
+    """Apply several corruptions in order.
+
+    Parameters
+    ----------
+    steps : sequence of Corruption
+        Applied first to last (e.g. measurement noise, then artefacts, then
+        clipping, then missing stretches, so that NaN gaps stay NaN).
+    model : SymbolicModel, default=None
+        Model whose spans, window and channel names the steps use when called
+        without an explicit ``model``.
+    """
+
+    def __init__(self, steps: Sequence[Corruption] = (), model: SymbolicModel | None = None):
+        steps = list(steps)
+        for s in steps:
+            if not isinstance(s, Corruption):
+                raise TypeError(f"Compose steps must be Corruption instances, got {s!r}.")
+        if model is not None and not isinstance(model, SymbolicModel):
+            raise TypeError(f"model must be a SymbolicModel instance, got {type(model).__name__}.")
+        self.steps = steps
+        self.model = model
+        self.channels = None
+
+    def _apply(self, X, rng, ctx):
+        for step in self.steps:
+            step._apply(X, rng, ctx)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def __repr__(self) -> str:
+        inner = ",\n    ".join(repr(s) for s in self.steps)
+        return f"Compose([\n    {inner},\n], model={self.model!r})" if self.steps else (
+            f"Compose([], model={self.model!r})"
+        )
+
+
+# ---------------------------------------------------------------- corruptions
+class GaussianNoise(Corruption):
+    """Additive white Gaussian measurement noise.
+
+    Parameters
+    ----------
+    sigma : float, default=0.01
+        Standard deviation as a fraction of the channel's span (0.01 on heart
+        rate, span 80 bpm, is 0.8 bpm).
+    channels : None, str, int or sequence, default=None
+        Channels to corrupt (all by default).
+    """
+
+    def __init__(self, sigma=0.01, channels=None):
+        super().__init__(channels)
+        self.sigma = _check_number("sigma", sigma, low=0.0)
+
+    def _apply(self, X, rng, ctx):
+        if self.sigma == 0:
+            return
+        for c in ctx.select(self.channels):
+            X[:, :, c] += rng.standard_normal(X.shape[:2]) * (self.sigma * ctx.span[c])
+
+
+class Spikes(Corruption):
+    """Isolated one-sample spikes, asymmetric by default.
+
+    Each sample is hit independently with probability ``rate``; a spike adds
+    ``+a`` with probability ``p_positive``, else ``-a``, with ``a`` drawn uniformly
+    in ``magnitude`` (a fraction of the span). Optical heart-rate sensors, for
+    example, lock onto the step cadence and read too *high*.
+
+    Parameters
+    ----------
+    rate : float, default=0.03
+        Fraction of samples hit, in [0, 1].
+    magnitude : float or (float, float), default=(0.1, 0.4)
+        Spike height as a fraction of the channel's span.
+    p_positive : float, default=1.0
+        Probability that a spike points up (1: all up, 0: all down, 0.5: symmetric).
+    channels : None, str, int or sequence, default=None
+    """
+
+    def __init__(self, rate=0.03, magnitude=(0.1, 0.4), p_positive=1.0, channels=None):
+        super().__init__(channels)
+        self.rate = _check_rate("rate", rate)
+        self.magnitude = _check_range("magnitude", magnitude)
+        self.p_positive = _check_rate("p_positive", p_positive)
+
+    def _apply(self, X, rng, ctx):
+        if self.rate == 0:
+            return
+        for c in ctx.select(self.channels):
+            hit = rng.random(X.shape[:2]) < self.rate
+            k = int(hit.sum())
+            a = _uniform(rng, self.magnitude, k) * ctx.span[c]
+            sign = np.where(rng.random(k) < self.p_positive, 1.0, -1.0)
+            X[:, :, c][hit] += sign * a
+
+
+class ActivityBursts(Corruption):
+    """Sustained one-sided excursions with a smooth onset and offset.
+
+    Models exercise, stress or climbing stairs: heart rate rises over a few
+    minutes, stays up, then recovers. Each burst has a duration drawn uniformly
+    in ``duration`` (hours), a height drawn in ``magnitude`` and a tapered shape
+    (raised-cosine ramps over the first and last ``ramp`` fraction of the burst,
+    flat in between). Where bursts overlap, the larger excursion wins.
+
+    Parameters
+    ----------
+    rate : float, default=0.12
+        Expected fraction of the window covered by bursts, in [0, 1].
+    duration : float or (float, float), default=(0.25, 2.0)
+        Burst duration in hours (15 minutes to 2 hours).
+    magnitude : float or (float, float), default=(0.15, 0.5)
+        Plateau height as a fraction of the channel's span.
+    p_positive : float, default=1.0
+        Probability that a burst goes up (1: always up, as heart rate in exercise).
+    ramp : float, default=0.3
+        Fraction of the burst spent ramping up (and again ramping down), in [0, 0.5].
+    channels : None, str, int or sequence, default=None
+    """
+
+    def __init__(
+        self,
+        rate=0.12,
+        duration=(0.25, 2.0),
+        magnitude=(0.15, 0.5),
+        p_positive=1.0,
+        ramp=0.3,
+        channels=None,
+    ):
+        super().__init__(channels)
+        self.rate = _check_rate("rate", rate)
+        self.duration = _check_range("duration", duration, positive=True)
+        self.magnitude = _check_range("magnitude", magnitude)
+        self.p_positive = _check_rate("p_positive", p_positive)
+        self.ramp = _check_number("ramp", ramp, low=0.0, high=0.5)
+
+    def _apply(self, X, rng, ctx):
+        n = X.shape[0]
+        for c in ctx.select(self.channels):
+            event, seq, t, off, length, n_ev = _events(rng, n, ctx, self.rate, self.duration)
+            if n_ev == 0:
+                continue
+            height = _uniform(rng, self.magnitude, n_ev) * ctx.span[c]
+            up = rng.random(n_ev) < self.p_positive
+            u = (off + 0.5) / length
+            if self.ramp > 0:
+                shape = np.sin(0.5 * np.pi * np.minimum(1.0, np.minimum(u, 1 - u) / self.ramp)) ** 2
+            else:
+                shape = np.ones_like(u)
+            value = height[event] * shape
+            for direction, sel in ((1.0, up[event]), (-1.0, ~up[event])):
+                if sel.any():
+                    excursion = np.zeros(X.shape[:2])
+                    np.maximum.at(excursion, (seq[sel], t[sel]), value[sel])
+                    X[:, :, c] += direction * excursion
+
+
+class Drops(Corruption):
+    """Sudden downward segments: the sensor loses skin contact.
+
+    At onset the reading falls towards a lower level (ambient air for skin
+    temperature, a poor optical reading for SpO2) by a depth drawn in
+    ``magnitude``, approaching it exponentially with time constant ``tau``
+    (``tau=0`` is an instantaneous step), and jumps back when contact returns.
+    Where drops overlap, the deeper one wins.
+
+    .. math:: x(t) - a \\left(1 - e^{-(t - t_0 + \\Delta t) / \\tau}\\right),
+              \\quad t_0 \\le t < t_0 + d
+
+    Parameters
+    ----------
+    rate : float, default=0.08
+        Expected fraction of the window covered by drops, in [0, 1].
+    duration : float or (float, float), default=(0.25, 3.0)
+        Drop duration in hours.
+    magnitude : float or (float, float), default=(0.2, 0.6)
+        Depth ``a`` as a fraction of the channel's span.
+    tau : float, default=0.25
+        Time constant of the fall in hours (0: sudden step).
+    channels : None, str, int or sequence, default=None
+    """
+
+    def __init__(self, rate=0.08, duration=(0.25, 3.0), magnitude=(0.2, 0.6), tau=0.25,
+                 channels=None):
+        super().__init__(channels)
+        self.rate = _check_rate("rate", rate)
+        self.duration = _check_range("duration", duration, positive=True)
+        self.magnitude = _check_range("magnitude", magnitude)
+        self.tau = _check_number("tau", tau, low=0.0)
+
+    def _apply(self, X, rng, ctx):
+        n = X.shape[0]
+        for c in ctx.select(self.channels):
+            event, seq, t, off, _, n_ev = _events(rng, n, ctx, self.rate, self.duration)
+            if n_ev == 0:
+                continue
+            depth = _uniform(rng, self.magnitude, n_ev) * ctx.span[c]
+            value = depth[event]
+            if self.tau > 0:
+                value = value * -np.expm1(-(off + 1) * ctx.dt / self.tau)
+            total = np.zeros(X.shape[:2])
+            np.maximum.at(total, (seq, t), value)
+            X[:, :, c] -= total
+
+
+class MissingStretches(Corruption):
+    """Contiguous runs of missing samples (NaN): the device is off or charging.
+
+    By default the same stretches are missing in every channel, since one device
+    records them all.
+
+    Parameters
+    ----------
+    rate : float, default=0.1
+        Expected fraction of samples missing, in [0, 1].
+    duration : float or (float, float), default=(0.25, 2.0)
+        Length of each gap in hours (a value below the sampling interval gives
+        isolated missing samples).
+    shared : bool, default=True
+        Same gaps in all selected channels; if False each channel gets its own.
+    channels : None, str, int or sequence, default=None
+    """
+
+    def __init__(self, rate=0.1, duration=(0.25, 2.0), shared=True, channels=None):
+        super().__init__(channels)
+        self.rate = _check_rate("rate", rate)
+        self.duration = _check_range("duration", duration, positive=True)
+        if not isinstance(shared, bool | np.bool_):
+            raise TypeError(f"shared must be a bool, got {type(shared).__name__}.")
+        self.shared = bool(shared)
+
+    def _mask(self, rng, n, ctx):
+        mask = np.zeros((n, ctx.n_timesteps), dtype=bool)
+        if self.rate >= 1.0:
+            mask[:] = True
+            return mask
+        _, seq, t, _, _, _ = _events(rng, n, ctx, self.rate, self.duration)
+        mask[seq, t] = True
+        return mask
+
+    def _apply(self, X, rng, ctx):
+        if self.rate == 0:
+            return
+        sel = ctx.select(self.channels)
+        if self.shared:
+            mask = self._mask(rng, X.shape[0], ctx)
+            for c in sel:
+                X[:, :, c][mask] = np.nan
+        else:
+            for c in sel:
+                X[:, :, c][self._mask(rng, X.shape[0], ctx)] = np.nan
+
+
+class Clipping(Corruption):
+    """Clip readings to a physical range (e.g. SpO2 can never read above 100 %).
+
+    Parameters
+    ----------
+    low, high : float or None, default=None
+        Bounds in the signal's own units (not fractions). ``None`` for both means
+        the channel's ``output_range``; ``None`` for one of them means no bound on
+        that side when the other is given.
+    channels : None, str, int or sequence, default=None
+    """
+
+    def __init__(self, low=None, high=None, channels=None):
+        super().__init__(channels)
+        self.low = None if low is None else _check_number("low", low)
+        self.high = None if high is None else _check_number("high", high)
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low must be <= high, got low={low}, high={high}.")
+
+    def _apply(self, X, rng, ctx):
+        for c in ctx.select(self.channels):
+            low, high = self.low, self.high
+            if low is None and high is None:
+                low, high = ctx.lo[c], ctx.lo[c] + ctx.span[c]
+            # np.clip keeps NaN, so missing samples stay missing.
+            np.clip(X[:, :, c], low, high, out=X[:, :, c])
+
+
+class Drift(Corruption):
+    """Slow random baseline wander (sensor warm-up, band tightness, sweat).
+
+    Random knot values every ``timescale`` hours, joined by cosine interpolation
+    (smooth, no overshoot), added to the signal.
+
+    Parameters
+    ----------
+    magnitude : float, default=0.03
+        Standard deviation of the knot values as a fraction of the channel's span.
+    timescale : float, default=6.0
+        Hours between knots: the wander has no features faster than this.
+    channels : None, str, int or sequence, default=None
+    """
+
+    def __init__(self, magnitude=0.03, timescale=6.0, channels=None):
+        super().__init__(channels)
+        self.magnitude = _check_number("magnitude", magnitude, low=0.0)
+        self.timescale = _check_number("timescale", timescale)
+        if self.timescale <= 0:
+            raise ValueError(f"timescale must be > 0 hours, got {timescale}.")
+
+    def _apply(self, X, rng, ctx):
+        if self.magnitude == 0:
+            return
+        t = np.arange(ctx.n_timesteps) * ctx.dt / self.timescale
+        n_knots = int(np.floor(t[-1])) + 2
+        k = np.floor(t).astype(np.intp)
+        w = 0.5 - 0.5 * np.cos(np.pi * (t - k))
+        # (T, K) interpolation matrix: one matmul gives all sequences' drift.
+        W = np.zeros((ctx.n_timesteps, n_knots))
+        W[np.arange(ctx.n_timesteps), k] = 1 - w
+        W[np.arange(ctx.n_timesteps), k + 1] = w
+        for c in ctx.select(self.channels):
+            knots = rng.standard_normal((X.shape[0], n_knots)) * (self.magnitude * ctx.span[c])
+            X[:, :, c] += knots @ W.T
+
+
+# -------------------------------------------------------- per-signal defaults
+# Keyed by channel name (model.channel_names). Magnitudes are fractions of the
+# channel's span, durations are hours. "default" serves unknown (user) channels.
+_SIGNAL_DEFAULTS = {
+    # Span 40-120 bpm. Exercise and stress raise heart rate by 10-40 bpm for
+    # minutes to hours; optical sensors that lock onto step cadence spike high.
+    "heart_rate": dict(
+        sigma=0.015,
+        bursts=dict(rate=0.12, duration=(0.25, 2.0), magnitude=(0.15, 0.5), p_positive=1.0),
+        spikes=dict(rate=0.04, magnitude=(0.1, 0.4), p_positive=0.9),
+        drops=dict(rate=0.06, duration=(0.1, 1.0), magnitude=(0.15, 0.4), tau=0.0),
+    ),
+    # Span 28-37 degC. A loose band reads towards ambient air: falls of 2-5 degC
+    # with a thermal time constant of minutes, for up to a few hours.
+    "skin_temperature": dict(
+        sigma=0.01,
+        drops=dict(rate=0.12, duration=(0.25, 3.0), magnitude=(0.2, 0.6), tau=0.25),
+        spikes=dict(rate=0.02, magnitude=(0.05, 0.2), p_positive=0.2),
+    ),
+    # Span 85-100 %. Motion and poor perfusion give short low readings (dips of
+    # 2-7 %), and oximeters report at most 100 %.
+    "spo2": dict(
+        sigma=0.02,
+        drops=dict(rate=0.1, duration=(0.05, 0.75), magnitude=(0.15, 0.5), tau=0.0),
+        spikes=dict(rate=0.04, magnitude=(0.1, 0.4), p_positive=0.1),
+        clip_high=100.0,
+    ),
+    # A signal we know nothing about: upward bursts and mostly upward spikes, the
+    # generic one-sided contamination.
+    "default": dict(
+        sigma=0.01,
+        bursts=dict(rate=0.12, duration=(0.25, 2.0), magnitude=(0.15, 0.5), p_positive=1.0),
+        spikes=dict(rate=0.04, magnitude=(0.1, 0.4), p_positive=0.9),
+        drops=dict(rate=0.08, duration=(0.25, 2.0), magnitude=(0.2, 0.5), tau=0.0),
+    ),
+}
+_MISSING_DEFAULTS = dict(rate=0.1, duration=(0.25, 2.0))
+
+
+def signal_defaults(channel_name: str) -> dict:
+    """The default corruption settings of a channel, by name.
+
+    Parameters
+    ----------
+    channel_name : str
+        ``"heart_rate"``, ``"skin_temperature"``, ``"spo2"``; any other name gets
+        the generic defaults.
+
+    Returns
+    -------
+    defaults : dict
+        ``sigma`` (Gaussian noise), and where the signal has them ``bursts``,
+        ``spikes``, ``drops`` (keyword arguments of :class:`ActivityBursts`,
+        :class:`Spikes`, :class:`Drops`) and ``clip_high``.
+    """
+    d = _SIGNAL_DEFAULTS.get(channel_name, _SIGNAL_DEFAULTS["default"])
+    return {k: dict(v) if isinstance(v, dict) else v for k, v in d.items()}
+
+
+def _preset_steps(preset: str, channel_names) -> list[Corruption]:
+    steps: list[Corruption] = []
+    per_channel = [(name, signal_defaults(name)) for name in channel_names]
+    if preset == "none":
+        return steps
+    for name, d in per_channel:
+        steps.append(GaussianNoise(d["sigma"], channels=name))
+    for name, d in per_channel:
+        if preset == "spikes":
+            steps.append(Spikes(**d["spikes"], channels=name))
+        elif preset == "drops":
+            steps.append(Drops(**d["drops"], channels=name))
+        elif preset == "combined":
+            # Each signal's own sustained artefact: bursts where it has them, else drops.
+            if "bursts" in d:
+                steps.append(ActivityBursts(**d["bursts"], channels=name))
+            else:
+                steps.append(Drops(**d["drops"], channels=name))
+            steps.append(Spikes(**d["spikes"], channels=name))
+        if "clip_high" in d:
+            steps.append(Clipping(high=d["clip_high"], channels=name))
+    if preset in ("missing", "combined"):
+        steps.append(MissingStretches(**_MISSING_DEFAULTS))
+    return steps
+
+
+def make_noise(noise="combined", model: SymbolicModel | None = None) -> Corruption:
+    """Build a named noise preset for a model, or pass a corruption through.
+
+    Presets (each channel gets its signal's defaults, see :func:`signal_defaults`;
+    every preset but ``"none"`` includes the channel's Gaussian measurement noise):
+
+    ``"none"``
+        No corruption.
+    ``"gaussian"``
+        Gaussian measurement noise only (about 1-2 % of the span).
+    ``"spikes"``
+        Isolated, mostly one-sided spikes (heart rate up, SpO2 down).
+    ``"drops"``
+        Sudden downward segments (skin temperature towards ambient, SpO2 dips).
+    ``"missing"``
+        Contiguous NaN stretches covering about 10 % of the window, shared by
+        all channels.
+    ``"combined"``
+        The asymmetric structured mix: per channel its sustained artefact (heart
+        rate: upward activity bursts; skin temperature and SpO2: downward drops;
+        unknown channels: upward bursts), its spikes, SpO2 clipped at 100 %, and
+        shared missing stretches. About 15-20 % of the observed samples are
+        outliers, nearly all on one side, so least squares is biased while a
+        robust loss with a well-chosen scale recovers the curve.
+
+    Parameters
+    ----------
+    noise : str, Corruption or None, default="combined"
+        A name from :data:`PRESETS`, a :class:`Corruption` (returned as is), or
+        ``None`` (same as ``"none"``).
+    model : SymbolicModel, default=None
+        The model whose channels the noise is for; its ``channel_names`` pick the
+        per-signal defaults and its ``output_range`` and ``window_hours`` convert
+        magnitudes and durations. ``None`` gives the generic defaults for a
+        signal scaled to [0, 1] over 24 hours.
+
+    Returns
+    -------
+    noise : Corruption
+        Call it as ``noise(X_clean, random_state=rng)``.
+    """
+    if isinstance(noise, Corruption):
+        return noise
+    if noise is None:
+        noise = "none"
+    if not isinstance(noise, str):
+        raise TypeError(
+            f"noise must be one of {PRESETS}, a Corruption instance or None, "
+            f"got {type(noise).__name__}."
+        )
+    if noise not in PRESETS:
+        raise ValueError(f"Unknown noise preset {noise!r}; valid presets are {PRESETS}.")
+    if model is not None and not isinstance(model, SymbolicModel):
+        raise TypeError(f"model must be a SymbolicModel instance, got {type(model).__name__}.")
+    # Without a model there are no names to select by: one generic set of steps
+    # (channels=None) applies to every channel.
+    channel_names = model.channel_names if model is not None else (None,)
+    return Compose(_preset_steps(noise, channel_names), model=model)
