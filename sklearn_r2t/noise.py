@@ -120,6 +120,8 @@ def _check_range(name, value, positive=False) -> tuple[float, float]:
     """A non-negative number or ``(low, high)`` pair with ``0 <= low <= high``."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         pair = (value, value)
+    elif isinstance(value, str | bytes):
+        raise TypeError(f"{name} must be a number or a (low, high) pair, got {value!r}.")
     else:
         try:
             pair = tuple(value)
@@ -490,18 +492,19 @@ class Drops(Corruption):
 
     Parameters
     ----------
-    rate : float, default=0.08
+    rate : float, default=0.1
         Expected fraction of the window covered by drops, in [0, 1].
-    duration : float or (float, float), default=(0.25, 3.0)
+    duration : float or (float, float), default=(0.25, 2.0)
         Drop duration in hours.
-    magnitude : float or (float, float), default=(0.2, 0.6)
-        Depth ``a`` as a fraction of the channel's span.
+    magnitude : float or (float, float), default=(0.3, 0.7)
+        Depth ``a`` as a fraction of the channel's span (0.3 to 0.7 of skin
+        temperature's 9 degC span: falls of about 3 to 6 degC).
     tau : float, default=0.25
         Time constant of the fall in hours (0: sudden step).
     channels : None, str, int or sequence, default=None
     """
 
-    def __init__(self, rate=0.08, duration=(0.25, 3.0), magnitude=(0.2, 0.6), tau=0.25,
+    def __init__(self, rate=0.1, duration=(0.25, 2.0), magnitude=(0.3, 0.7), tau=0.25,
                  channels=None):
         super().__init__(channels)
         self.rate = _check_rate("rate", rate)
@@ -650,11 +653,11 @@ _SIGNAL_DEFAULTS = {
         spikes=dict(rate=0.04, magnitude=(0.1, 0.4), p_positive=0.9),
         drops=dict(rate=0.06, duration=(0.1, 1.0), magnitude=(0.15, 0.4), tau=0.0),
     ),
-    # Span 28-37 degC. A loose band reads towards ambient air: falls of 2-5 degC
-    # with a thermal time constant of minutes, for up to a few hours.
+    # Span 28-37 degC. A loose band reads towards ambient air: falls of 3-6 degC
+    # with a thermal time constant of 15 minutes, lasting up to 2 hours.
     "skin_temperature": dict(
         sigma=0.01,
-        drops=dict(rate=0.12, duration=(0.25, 3.0), magnitude=(0.2, 0.6), tau=0.25),
+        drops=dict(rate=0.1, duration=(0.25, 2.0), magnitude=(0.3, 0.7), tau=0.25),
         spikes=dict(rate=0.02, magnitude=(0.05, 0.2), p_positive=0.2),
     ),
     # Span 85-100 %. Motion and poor perfusion give short low readings (dips of
