@@ -232,8 +232,9 @@ def _events(rng, n, ctx, rate, duration):
     -------
     event : ndarray of shape (m,)
         Event id (0 .. n_events - 1) of each covered (sequence, time) cell.
-    seq, t : ndarray of shape (m,)
-        Sequence and time index of each cell.
+    cell : ndarray of shape (m,)
+        Flat index ``sequence * n_timesteps + time`` of each cell (flat indices
+        make ``np.maximum.at`` several times faster than index tuples).
     offset : ndarray of shape (m,)
         Samples since the event's onset (0 at onset).
     length : ndarray of shape (m,)
@@ -243,7 +244,7 @@ def _events(rng, n, ctx, rate, duration):
     T = ctx.n_timesteps
     empty = np.zeros(0, dtype=np.intp)
     if rate <= 0 or n == 0:
-        return empty, empty, empty, empty, empty, 0
+        return empty, empty, empty, empty, 0
     lo, hi = duration[0] / ctx.dt, duration[1] / ctx.dt
     d_max = max(1, int(np.rint(hi)))
     # Expected duration in whole samples, as the durations below are rounded.
@@ -259,7 +260,7 @@ def _events(rng, n, ctx, rate, duration):
     t = start[:, None] + offs[None, :]
     keep = (offs[None, :] < length[:, None]) & (t >= 0) & (t < T)
     event, off = np.nonzero(keep)
-    return event, seq[event], t[keep], off, length[event], n_events
+    return event, seq[event] * T + t[keep], off, length[event], n_events
 
 
 # ----------------------------------------------------------------- base class
@@ -460,7 +461,7 @@ class ActivityBursts(Corruption):
     def _apply(self, X, rng, ctx):
         n = X.shape[0]
         for c in ctx.select(self.channels):
-            event, seq, t, off, length, n_ev = _events(rng, n, ctx, self.rate, self.duration)
+            event, cell, off, length, n_ev = _events(rng, n, ctx, self.rate, self.duration)
             if n_ev == 0:
                 continue
             height = _uniform(rng, self.magnitude, n_ev) * ctx.span[c]
@@ -474,7 +475,7 @@ class ActivityBursts(Corruption):
             for direction, sel in ((1.0, up[event]), (-1.0, ~up[event])):
                 if sel.any():
                     excursion = np.zeros(X.shape[:2])
-                    np.maximum.at(excursion, (seq[sel], t[sel]), value[sel])
+                    np.maximum.at(excursion.reshape(-1), cell[sel], value[sel])
                     X[:, :, c] += direction * excursion
 
 
@@ -515,7 +516,7 @@ class Drops(Corruption):
     def _apply(self, X, rng, ctx):
         n = X.shape[0]
         for c in ctx.select(self.channels):
-            event, seq, t, off, _, n_ev = _events(rng, n, ctx, self.rate, self.duration)
+            event, cell, off, _, n_ev = _events(rng, n, ctx, self.rate, self.duration)
             if n_ev == 0:
                 continue
             depth = _uniform(rng, self.magnitude, n_ev) * ctx.span[c]
@@ -523,7 +524,7 @@ class Drops(Corruption):
             if self.tau > 0:
                 value = value * -np.expm1(-(off + 1) * ctx.dt / self.tau)
             total = np.zeros(X.shape[:2])
-            np.maximum.at(total, (seq, t), value)
+            np.maximum.at(total.reshape(-1), cell, value)
             X[:, :, c] -= total
 
 
@@ -558,8 +559,8 @@ class MissingStretches(Corruption):
         if self.rate >= 1.0:
             mask[:] = True
             return mask
-        _, seq, t, _, _, _ = _events(rng, n, ctx, self.rate, self.duration)
-        mask[seq, t] = True
+        _, cell, _, _, _ = _events(rng, n, ctx, self.rate, self.duration)
+        mask.reshape(-1)[cell] = True
         return mask
 
     def _apply(self, X, rng, ctx):
