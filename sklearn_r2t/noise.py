@@ -767,6 +767,13 @@ def make_noise(noise="combined", model: SymbolicModel | None = None) -> Corrupti
     -------
     noise : Corruption
         Call it as ``noise(X_clean, random_state=rng)``.
+
+    Notes
+    -----
+    Durations are physical (bursts and gaps of 15 minutes to 2 hours), which
+    suits windows of many hours such as the default 24. On a model with a window
+    of an hour or two, a single gap can blank a whole sequence: compose your own
+    corruptions with shorter ``duration`` there.
     """
     if isinstance(noise, Corruption):
         return noise
