@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 from ._asrl import ASRLObjective, ASRLThresholds, asrl_loss  # noqa: E402
 from ._asrl_regressor import ASRLRegressor  # noqa: E402
 from ._asrl_torch import ASRLLoss  # noqa: E402
-from ._least_squares import SoftL1Regressor  # noqa: E402
+from ._least_squares import SoftL1Regressor, SymbolicLeastSquares  # noqa: E402
 from ._r2t import R2TRegressor  # noqa: E402
 
 __all__ = [
@@ -28,4 +28,5 @@ __all__ = [
     "asrl_loss",
     "R2TRegressor",
     "SoftL1Regressor",
+    "SymbolicLeastSquares",
 ]

@@ -33,7 +33,8 @@ def validate_sequences(estimator, X, model: SymbolicModel, *, reset: bool) -> np
     raise a ``ValueError`` naming the problem. The caller's array is never written
     to (callers treat the result as read-only).
     """
-    ndim = np.ndim(X) if not hasattr(X, "ndim") else X.ndim
+    # np.asarray, not np.ndim: array-likes that only implement __array__ must work too.
+    ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
     expected = 2 if model.n_channels == 1 else 3
     if ndim != expected and not (ndim == 3 and model.n_channels == 1):
         shape = "(n_sequences, n_timesteps)" if expected == 2 else (
@@ -42,6 +43,8 @@ def validate_sequences(estimator, X, model: SymbolicModel, *, reset: bool) -> np
         raise ValueError(
             f"Expected {expected}D array of shape {shape} for {type(model).__name__}, "
             f"got {ndim}D array instead."
+            + (" Reshape your data with X.reshape(1, -1) if it is a single sequence."
+               if ndim == 1 and expected == 2 else "")
         )
     X = validate_data(
         estimator,

@@ -107,3 +107,249 @@ def test_soft_l1_regressor_bad_input_and_no_mutation():
         SoftL1Regressor().fit(X[:0], y[:0])
     with pytest.raises(ValueError):
         SoftL1Regressor().fit(np.array([["a", "b"]] * 3), [1.0, 2.0, 3.0])
+
+
+# ------------------------------------------------------------ SymbolicLeastSquares
+import warnings  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from joblib import parallel_backend  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from sklearn_r2t import SymbolicLeastSquares  # noqa: E402
+from sklearn_r2t._least_squares import LOSSES, fit_sequences  # noqa: E402
+from sklearn_r2t.datasets import make_wearable_sequences  # noqa: E402
+from sklearn_r2t.metrics import normalized_mse, parameter_errors  # noqa: E402
+from sklearn_r2t.symbolic import (  # noqa: E402
+    Cosinor,
+    FunctionModel,
+    HeartRate,
+    SkinTemperature,
+    SpO2,
+    Wearable,
+)
+
+
+def _decay(p, t):
+    return p[:, :1] * torch.exp(-t[None, :] / p[:, 1:2]) + p[:, 2:3]
+
+
+DECAY = FunctionModel(
+    _decay, bounds=[(0.5, 1.0), (1.0, 10.0), (0.0, 0.2)], param_names=("amplitude", "tau", "offset")
+)
+
+
+def _clean(model, n=8, n_timesteps=48, seed=0):
+    params = model.sample_params(n, random_state=seed)
+    return params, model.evaluate(params, n_timesteps)
+
+
+@pytest.mark.parametrize(
+    "model", [HeartRate(), SkinTemperature(), SpO2(), Cosinor(n_harmonics=2), Wearable(), DECAY],
+    ids=lambda m: type(m).__name__ if not isinstance(m, FunctionModel) else "decay",
+)
+@pytest.mark.parametrize("loss, f_scale", [("linear", 1.0), ("soft_l1", "auto")])
+def test_exact_recovery_on_clean_data(model, loss, f_scale):
+    params, X = _clean(model)
+    est = SymbolicLeastSquares(model, loss=loss, f_scale=f_scale).fit(X)
+    fitted = est.transform(X)
+    assert fitted.shape == params.shape
+    np.testing.assert_allclose(parameter_errors(model, params, fitted), 0.0, atol=1e-5)
+    curves = est.predict(X)
+    assert curves.shape == X.shape
+    np.testing.assert_allclose(curves, X, atol=1e-6)
+    # Parameters come back within the bounds (angles wrapped into [0, period)).
+    b = model.bounds
+    assert np.all((fitted >= b[:, 0]) & (fitted <= b[:, 1]))
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_every_scipy_loss_recovers_clean_data_with_gaps(loss):
+    model = HeartRate()
+    params, X = _clean(model, n=6, n_timesteps=96, seed=1)
+    X = X.copy()
+    X[:, 10:30] = np.nan  # a five-hour gap: NaN samples are ignored
+    X[2, ::3] = np.nan
+    fitted = SymbolicLeastSquares(loss=loss, f_scale=0.05).fit(X).transform(X)
+    np.testing.assert_allclose(parameter_errors(model, params, fitted), 0.0, atol=1e-5)
+
+
+def test_phase_near_midnight_and_restarts():
+    # Acrophases next to 0 h / 24 h must cross the wrap instead of sticking at a
+    # bound; a single start from the wrong side must still find the phase.
+    model = HeartRate()
+    params = np.array([[70.0, 15.0, 0.05], [60.0, 5.0, 23.95], [80.0, 3.0, 12.0]])
+    X = model.evaluate(params, 96)
+    fitted = SymbolicLeastSquares(n_restarts=1).fit(X).transform(X)
+    np.testing.assert_allclose(parameter_errors(model, params, fitted), 0.0, atol=1e-5)
+    # From a start 12 h off, the phase-shifted restarts find the right minimum.
+    x0 = params.copy()
+    x0[:, 2] = (x0[:, 2] + 11.0) % 24.0
+    out = fit_sequences(model, X[:, :, None], loss="cauchy", f_scale=0.05, x0=x0, n_restarts=4)
+    np.testing.assert_allclose(parameter_errors(model, params, out), 0.0, atol=1e-5)
+
+
+def test_fit_sequences_x0_contract():
+    model = HeartRate()
+    params, X = _clean(model, n=4, n_timesteps=96)
+    X3 = X[:, :, None]
+    x0 = params + [1.0, 0.5, 0.3]
+    x0[1] = np.nan  # no start for this sequence: NaN out
+    out = fit_sequences(model, X3, loss="soft_l1", f_scale="auto", x0=x0)
+    assert np.all(np.isnan(out[1]))
+    ok = [0, 2, 3]
+    np.testing.assert_allclose(parameter_errors(model, params[ok], out[ok]), 0.0, atol=1e-5)
+    with pytest.raises(ValueError, match="x0 must have shape"):
+        fit_sequences(model, X3, loss="linear", x0=params[:2])
+    with pytest.raises(ValueError, match="loss"):
+        fit_sequences(model, X3, loss="l1")
+
+
+def test_n_jobs_gives_the_same_answer():
+    model = HeartRate()
+    data = make_wearable_sequences(12, model=model, noise="combined", random_state=3)
+    est = SymbolicLeastSquares(loss="cauchy", f_scale="auto")
+    serial = est.fit(data.X).transform(data.X)
+    with parallel_backend("threading"):  # chunking logic without process start-up cost
+        parallel = est.set_params(n_jobs=2).transform(data.X)
+    np.testing.assert_array_equal(serial, parallel)
+
+
+def test_robust_fit_beats_least_squares_tenfold_on_combined_noise():
+    # Issue 2, section 7: on the `combined` structured noise the MAD-scaled soft-L1
+    # fit has a median normalised MSE at least 10x lower than ordinary least squares.
+    model = HeartRate()
+    data = make_wearable_sequences(60, model=model, noise="combined", random_state=0)
+    mse = {}
+    for loss in ("linear", "soft_l1"):
+        est = SymbolicLeastSquares(model, loss=loss, f_scale="auto").fit(data.X)
+        mse[loss] = np.median(normalized_mse(model, data.X_clean, est.predict(data.X)))
+    assert mse["soft_l1"] * 10 <= mse["linear"], mse
+    # scipy's default f_scale=1.0 is the whole signal range: soft_l1 is then
+    # least-squares-like (within 25 %), which is why the demo reports both.
+    default = SymbolicLeastSquares(model, loss="soft_l1").fit(data.X).predict(data.X)
+    assert np.median(normalized_mse(model, data.X_clean, default)) > 0.75 * mse["linear"]
+
+
+def test_all_missing_rows_give_nan_with_warning():
+    model = Wearable()
+    params, X = _clean(model, n=4, n_timesteps=48)
+    X = X.copy()
+    X[1] = np.nan  # entirely missing
+    X[2, :, 1] = np.nan  # one channel entirely missing
+    est = SymbolicLeastSquares(model, loss="linear").fit(X)
+    with pytest.warns(UserWarning, match="entirely NaN"):
+        fitted = est.transform(X)
+    assert np.isnan(fitted[[1, 2]]).all()
+    err = parameter_errors(model, params[[0, 3]], fitted[[0, 3]])
+    np.testing.assert_allclose(err, 0.0, atol=1e-5)
+    with pytest.warns(UserWarning, match="entirely NaN"):
+        curves = est.predict(X)
+    assert curves.shape == X.shape
+    assert np.isnan(curves[[1, 2]]).all() and not np.isnan(curves[[0, 3]]).any()
+
+
+def test_caller_arrays_are_not_mutated():
+    model = HeartRate()
+    data = make_wearable_sequences(5, model=model, noise="combined", random_state=1)
+    X = data.X.copy()
+    x0 = data.params.copy()
+    est = SymbolicLeastSquares(loss="huber", f_scale="auto").fit(X)
+    est.transform(X)
+    est.predict(X)
+    fit_sequences(model, X[:, :, None], x0=x0, f_scale="auto")
+    np.testing.assert_array_equal(X, data.X)  # NaN positions compare equal too
+    np.testing.assert_array_equal(x0, data.params)
+
+
+def test_pipeline_and_pandas_output():
+    model = HeartRate()
+    params, X = _clean(model, n=6, n_timesteps=48)
+    pipe = make_pipeline(SymbolicLeastSquares(model), StandardScaler()).set_output(
+        transform="pandas"
+    )
+    out = pipe.fit_transform(pd.DataFrame(X))
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["mesor", "amplitude", "acrophase"]
+    est = SymbolicLeastSquares(model).set_output(transform="pandas").fit(X)
+    df = est.transform(X)
+    np.testing.assert_allclose(parameter_errors(model, params, df.to_numpy()), 0, atol=1e-5)
+    assert list(est.get_feature_names_out()) == ["mesor", "amplitude", "acrophase"]
+
+
+def test_three_channel_shapes():
+    model = Wearable()
+    params, X = _clean(model, n=3, n_timesteps=48)
+    est = SymbolicLeastSquares(model, loss="linear", n_restarts=1).fit(X)
+    assert est.n_timesteps_ == est.n_features_in_ == 48
+    assert est.transform(X).shape == (3, 9)
+    assert est.predict(X).shape == (3, 48, 3)
+    assert est.get_feature_names_out()[0] == "heart_rate_mesor"
+    # A single-channel model accepts (n, T, 1) too and answers in that shape.
+    hr = HeartRate()
+    Xh = hr.evaluate(hr.sample_params(2, random_state=0), 48)[:, :, None]
+    assert SymbolicLeastSquares(hr).fit(Xh).predict(Xh).shape == (2, 48, 1)
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.full(96, 70.0), "Expected 2D array"),
+        (np.full((2, 96, 2), 70.0), "channel"),
+        (np.full((2, 3), 70.0), r"at least \d+ time steps"),
+        (np.array([[70.0] * 10 + [np.inf]] * 2), "infinity"),
+        (np.array([["a"] * 12] * 2), "could not convert|dtype|numeric|string"),
+        (np.empty((0, 96)), "0 sample"),
+    ],
+    ids=["1d", "wrong-channels", "too-short", "inf", "non-numeric", "empty"],
+)
+def test_bad_input_raises_clear_errors(X, match):
+    with pytest.raises(ValueError, match=match):
+        SymbolicLeastSquares().fit(X)
+
+
+def test_bad_input_for_three_channel_model_and_transform_length():
+    with pytest.raises(ValueError, match="Expected 3D array"):
+        SymbolicLeastSquares(Wearable()).fit(np.full((2, 48), 70.0))
+    _, X = _clean(HeartRate(), n=2, n_timesteps=48)
+    est = SymbolicLeastSquares().fit(X)
+    with pytest.raises(ValueError, match="features"):
+        est.transform(X[:, :40])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(loss="l1"), "loss"),
+        (dict(f_scale=0.0), "f_scale"),
+        (dict(f_scale=-0.1), "f_scale"),
+        (dict(f_scale="mad"), "f_scale"),
+        (dict(n_restarts=0), "n_restarts"),
+        (dict(n_restarts=1.5), "n_restarts"),
+        (dict(max_nfev=0), "max_nfev"),
+    ],
+)
+def test_invalid_parameters(params, match):
+    _, X = _clean(HeartRate(), n=2, n_timesteps=48)
+    with pytest.raises(ValueError, match=match):
+        SymbolicLeastSquares(**params).fit(X)
+
+
+def test_invalid_model():
+    _, X = _clean(HeartRate(), n=2, n_timesteps=48)
+    with pytest.raises(TypeError, match="HeartRate\\(\\)"):
+        SymbolicLeastSquares(HeartRate).fit(X)
+    with pytest.raises(TypeError, match="SymbolicModel"):
+        SymbolicLeastSquares("heart_rate").fit(X)
+
+
+def test_transform_before_fit_raises():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        SymbolicLeastSquares().transform(np.full((2, 48), 70.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a clean fit emits no warning
+        SymbolicLeastSquares().fit(_clean(HeartRate(), n=2)[1])
