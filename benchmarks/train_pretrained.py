@@ -47,19 +47,9 @@ def held_out_metrics(estimator, model, n_timesteps, n_test, seed):
     return rows
 
 
-def epoch_seconds(make_estimator, X):
-    """Time one full epoch (after a short warm-up: oneDNN is slow on new shapes)."""
-    make_estimator(max_epochs=1, n_synthetic=1024).fit(X)
-    start = time.perf_counter()
-    make_estimator(max_epochs=1).fit(X)
-    return time.perf_counter() - start
-
-
 def model_card(name, config, training, metrics) -> str:
     lines = [f"# R2T pretrained weights: `{name}`", "",
-             "Produced by `python benchmarks/train_pretrained.py "
-             f"--models {name} --minutes {training['budget_minutes']} "
-             f"--seed {config['random_state']}`.", "",
+             f"Produced by `{training['command']}`.", "",
              "## Training configuration", "", "```json",
              json.dumps(config, indent=2), "```", "",
              "## Training run", "", "```json", json.dumps(training, indent=2), "```", "",
@@ -87,11 +77,8 @@ def train_one(name, args):
         params.update(overrides)
         return R2TRegressor(**params)
 
-    per_epoch = epoch_seconds(make_estimator, X_probe)
-    max_epochs = max(1, int(args.minutes * 60 / per_epoch))
-    print(f"[{name}] {per_epoch:.1f} s/epoch -> {max_epochs} epochs in {args.minutes} min",
-          flush=True)
-    estimator = make_estimator(max_epochs=max_epochs, verbose=args.verbose)
+    estimator = make_estimator(max_epochs=100_000, max_time=args.minutes * 60,
+                               verbose=args.verbose)
     start = time.perf_counter()
     estimator.fit(X_probe)
     seconds = time.perf_counter() - start
@@ -99,6 +86,7 @@ def train_one(name, args):
     config = {k: v for k, v in estimator.get_params().items() if k != "model"}
     config["model"] = type(model).__name__
     training = {
+        "command": "python " + " ".join(sys.argv),
         "budget_minutes": args.minutes,
         "epochs_run": len(estimator.history_),
         "sequences_seen": len(estimator.history_) * args.n_synthetic,
@@ -141,7 +129,10 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print("command:", " ".join([sys.executable, *sys.argv]), flush=True)
     for name in args.models:
         train_one(name, args)

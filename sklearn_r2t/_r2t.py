@@ -18,7 +18,6 @@ from skorch.callbacks import (
     Callback,
     EarlyStopping,
     GradientNormClipping,
-    LRScheduler,
     ProgressBar,
 )
 from skorch.dataset import Dataset
@@ -120,6 +119,49 @@ class _ValidMedianMSE(Callback):
         net.history.record("valid_median_mse", float(np.median(err.mean(axis=1))))
 
 
+class _Schedule(Callback):
+    """One-cycle learning rate over steps or wall-clock time, whichever runs out first.
+
+    Progress is ``max(step / total_steps, elapsed / max_time)``: a linear warm-up
+    over the first 10 %, then a cosine decay to 1 % of the peak. With a time
+    budget the schedule stays complete however busy the machine is, and training
+    stops at the first epoch end past the budget.
+    """
+
+    def __init__(self, lr, total_steps, max_time=None):
+        self.lr, self.total_steps, self.max_time = lr, total_steps, max_time
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_, self.step_ = time.perf_counter(), 0
+        self._set_lr(net, 0.0)
+
+    def _progress(self):
+        progress = self.step_ / self.total_steps
+        if self.max_time is not None:
+            progress = max(progress, (time.perf_counter() - self.start_) / self.max_time)
+        return min(progress, 1.0)
+
+    def _set_lr(self, net, progress):
+        warm = 0.1
+        if progress < warm:
+            lr = self.lr * max(progress / warm, 0.01)
+        else:
+            cosine = 0.5 * (1 + math.cos(math.pi * (progress - warm) / (1 - warm)))
+            lr = self.lr * (0.01 + 0.99 * cosine)
+        for group in net.optimizer_.param_groups:
+            group["lr"] = lr
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.step_ += 1
+            self._set_lr(net, self._progress())
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
+        if self.max_time is not None and time.perf_counter() - self.start_ >= self.max_time:
+            raise KeyboardInterrupt  # skorch ends fit cleanly (on_train_end still runs)
+
+
 class _DualLossNet(NeuralNet):
     """skorch net with the R2T dual loss.
 
@@ -203,6 +245,10 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         Fraction of input steps hidden at random during training.
     patience : int, default=8
         Early stopping: epochs without improvement of the validation median MSE.
+    max_time : float, default=None
+        Training time budget in seconds. The learning-rate schedule then follows
+        the clock as well as the step count, and training stops at the first
+        epoch end past the budget (``max_epochs`` still caps it).
     pretrained : {"auto", True, False}, default="auto"
         Use the shipped weights. ``"auto"`` uses them when they exist for the
         model, the sequence length and the architecture, and trains from scratch
@@ -272,6 +318,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "mask_ratio": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
+        "max_time": [Interval(Real, 0, None, closed="neither"), None],
         "pretrained": ["boolean", StrOptions({"auto"})],
         "fine_tune": ["boolean"],
         "use_y": ["boolean"],
@@ -299,6 +346,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         weight_decay: float = 1e-4,
         mask_ratio: float = 0.1,
         patience: int = 8,
+        max_time: float | None = None,
         pretrained="auto",
         fine_tune: bool = False,
         use_y: bool = False,
@@ -322,6 +370,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.mask_ratio = mask_ratio
         self.patience = patience
+        self.max_time = max_time
         self.pretrained = pretrained
         self.fine_tune = fine_tune
         self.use_y = use_y
@@ -359,18 +408,20 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         device = self._torch_device()
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=3)
-        torch.manual_seed(int(seeds[0]))
-
-        module = R2TNet(model, n_timesteps, mask_ratio=self.mask_ratio,
-                        **{k: getattr(self, k) for k in _ARCHITECTURE})
         weights = self._pretrained_weights(model, n_timesteps)
         self.pretrained_ = weights is not None
-        if self.pretrained_:
-            module.load_state_dict(weights["state_dict"])
         self.history_ = []
-        if (not self.pretrained_ or self.fine_tune or y is not None) and self.max_epochs > 0:
-            lr = self.lr / 10 if self.pretrained_ else self.lr
-            self.history_ = self._train(module, model, n_timesteps, X, y, lr, seeds, device)
+        # A private torch RNG: seeded runs repeat exactly, and the caller's global
+        # torch random state is left as it was.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(seeds[0]))
+            module = R2TNet(model, n_timesteps, mask_ratio=self.mask_ratio,
+                            **{k: getattr(self, k) for k in _ARCHITECTURE})
+            if self.pretrained_:
+                module.load_state_dict(weights["state_dict"])
+            if (not self.pretrained_ or self.fine_tune or y is not None) and self.max_epochs:
+                lr = self.lr / 10 if self.pretrained_ else self.lr
+                self.history_ = self._train(module, model, n_timesteps, X, y, lr, seeds, device)
         self.module_ = module.to(device).eval()
         self.model_ = model
         self.n_timesteps_ = n_timesteps
@@ -432,9 +483,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             ("fresh_synthetic", _FreshSynthetic(stream, self.n_synthetic)),
             ("valid_median_mse", _ValidMedianMSE(X_valid, y_valid, n_curve)),
             ("clip", GradientNormClipping(gradient_clip_value=1.0)),
-            ("lr", LRScheduler(policy=torch.optim.lr_scheduler.OneCycleLR, max_lr=lr,
-                               total_steps=self.max_epochs * steps_per_epoch + 1,
-                               step_every="batch")),
+            ("lr", _Schedule(lr, self.max_epochs * steps_per_epoch, self.max_time)),
             ("early_stopping", EarlyStopping(monitor="valid_median_mse",
                                              patience=self.patience, load_best=True)),
         ]

@@ -140,13 +140,16 @@ class SymbolicModel:
 
     def check_n_timesteps(self, n_timesteps: int) -> int:
         """Validate a sequence length and return it as int."""
-        minimum = self.min_timesteps or max(2 * self.n_params // self.n_channels, 4)
+        # One more sample per channel than unknowns per channel: fewer cannot pin down
+        # the parameters even without noise.
+        minimum = self.min_timesteps or -(-self.n_params // self.n_channels) + 1
         if isinstance(n_timesteps, bool) or not isinstance(n_timesteps, int | np.integer):
             raise TypeError(f"n_timesteps must be an int, got {type(n_timesteps).__name__}.")
         if n_timesteps < minimum:
             raise ValueError(
                 f"{type(self).__name__} needs sequences of at least {minimum} time steps "
-                f"to identify its {self.n_params} parameters, got n_timesteps={n_timesteps}."
+                f"to identify its {self.n_params} parameters, got n_timesteps={n_timesteps} "
+                f"(X.shape[1], n_features={n_timesteps})."
             )
         return int(n_timesteps)
 
@@ -250,7 +253,8 @@ class HeartRate(_Cosinor3):
                                     shift workers and jet lag put it anywhere)
     ===========  =====  ==========  ===================================================
 
-    The plausible signal range used to normalise errors is 40 to 120 bpm.
+    The plausible signal range used to normalise errors is 30 to 120 bpm (the
+    prior's extremes, 50 - 20 and 90 + 20, lie inside it).
 
     Examples
     --------
@@ -265,7 +269,7 @@ class HeartRate(_Cosinor3):
     param_periods = (None, None, 24.0)
     channel_names = ("heart_rate",)
     _bounds = ((50.0, 90.0), (2.0, 20.0), (0.0, 24.0))
-    _output_range = (40.0, 120.0)
+    _output_range = (30.0, 120.0)
 
 
 class SkinTemperature(_Cosinor3):
