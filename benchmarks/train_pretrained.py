@@ -42,7 +42,7 @@ def held_out_metrics(estimator, model, n_timesteps, n_test, seed):
         rows[preset] = {
             "median_normalized_mse": float(np.nanmedian(normalized_mse(model, data.X_clean,
                                                                         curves))),
-            "median_abs_param_error": dict(zip(model.param_names, map(float, err))),
+            "median_abs_param_error": dict(zip(model.param_names, map(float, err), strict=True)),
         }
     return rows
 
