@@ -584,11 +584,11 @@ class SymbolicLeastSquares(TransformerMixin, BaseEstimator):
     (:meth:`~sklearn_r2t.symbolic.SymbolicModel.normalize`: a fraction of the
     plausible signal range ``output_range``), so ``f_scale`` means the same for
     every model and channel: ``f_scale=0.02`` puts the switch from quadratic to
-    robust at 2 % of the signal range (1.6 bpm for :class:`HeartRate`, 40 to 120
-    bpm). scipy's default ``f_scale=1.0`` is the whole range: every residual is
-    below it, so ``'huber'`` and ``'soft_l1'`` then behave like ordinary least
-    squares. That is the honest "default" baseline; ``f_scale='auto'`` is the tuned
-    one.
+    robust at 2 % of the signal range (``0.02 * (hi - lo)`` of ``output_range``,
+    under 2 bpm for :class:`HeartRate`). scipy's default ``f_scale=1.0`` is the
+    whole range: every residual is below it, so ``'huber'`` and ``'soft_l1'`` then
+    behave like ordinary least squares. That is the honest "default" baseline;
+    ``f_scale='auto'`` is the tuned one.
 
     Missing samples (NaN) are ignored. A sequence with a channel that is entirely
     NaN gets NaN parameters and curves, with a warning. Angular parameters
@@ -623,6 +623,8 @@ class SymbolicLeastSquares(TransformerMixin, BaseEstimator):
     n_jobs : int, default=None
         Number of joblib workers over chunks of sequences. ``None`` means 1
         unless in a :func:`joblib.parallel_backend` context; ``-1`` all cores.
+        Starting process workers (each imports torch) takes seconds: worth it for
+        thousands of sequences, not for a few hundred.
 
     Attributes
     ----------
