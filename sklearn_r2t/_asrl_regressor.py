@@ -52,12 +52,12 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
     ----------
     q_low : float, default=0.5
         Quantile of ``|r|`` ending the squared region, in (0, 1).
-    q_high : float, default=0.9
+    q_high : float, default=0.8
         Quantile of ``|r|`` ending the absolute region, in (q_low, 1).
     weighting : {"adaptive", "mad"}, default="adaptive"
         Rule for the scale of the logarithmic tail (see :class:`ASRLObjective`):
-        ``"adaptive"`` shrinks it when ``SD(r) / (1.4826 MAD(r))`` signals heavy tails,
-        ``"mad"`` uses the robust scale alone.
+        ``"adaptive"`` uses the residual standard deviation clipped to [1, 10] robust scales
+        (1.4826 MAD, IQR fallback), ``"mad"`` the robust scale alone.
     n_estimators : int, default=100
         Number of boosting rounds (upper bound when early stopping).
     learning_rate : float, default=0.3
@@ -138,7 +138,7 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
     def __init__(
         self,
         q_low: float = 0.5,
-        q_high: float = 0.9,
+        q_high: float = 0.8,
         weighting: str = "adaptive",
         n_estimators: int = 100,
         learning_rate: float = 0.3,

@@ -51,7 +51,7 @@ class ASRLLoss(nn.Module):
     ----------
     q_low : float, default=0.5
         Quantile of ``|r|`` ending the squared region, in (0, 1).
-    q_high : float, default=0.9
+    q_high : float, default=0.8
         Quantile of ``|r|`` ending the absolute region, in (q_low, 1).
     weighting : {"adaptive", "mad"}, default="adaptive"
         Tail scale rule, see :class:`ASRLObjective`.
@@ -77,7 +77,7 @@ class ASRLLoss(nn.Module):
     def __init__(
         self,
         q_low: float = 0.5,
-        q_high: float = 0.9,
+        q_high: float = 0.8,
         weighting: str = "adaptive",
         reduction: str = "mean",
     ) -> None:
@@ -124,7 +124,7 @@ class ASRLLoss(nn.Module):
         d1 = torch.maximum(d1, _DELTA1_FLOOR * safe)
         d2 = torch.maximum(d2, d1)
         if self.weighting == "adaptive":
-            tau = safe / (sd / safe).clamp(1.0, _MAX_TAIL_RATIO)
+            tau = torch.minimum(torch.maximum(sd, safe), _MAX_TAIL_RATIO * safe)
         else:
             tau = safe
         one = torch.ones_like(scale)
