@@ -108,8 +108,9 @@ def _as_2d_pair(
     if not np.all(np.isfinite(pred)):
         raise ValueError("y_pred contains NaN or infinity.")
     n = shape[0]
-    pred2 = pred.reshape(n, -1)
-    true2 = true.reshape(n, -1)
+    k = shape[1] if pred.ndim == 2 else 1
+    pred2 = pred.reshape(n, k)  # explicit k: a worker's partition may be empty on dask
+    true2 = true.reshape(n, k)
     w = None
     if sample_weight is not None:
         w = np.asarray(sample_weight, dtype=np.float64)
