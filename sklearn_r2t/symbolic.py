@@ -353,7 +353,8 @@ class _ChannelStack(SymbolicModel):
 
     def equation(self, params, t_hours):
         chunks = torch.tensor_split(params, self._splits, dim=1)
-        return torch.cat([m.equation(p, t_hours) for m, p in zip(self.components, chunks)], dim=2)
+        curves = [m.equation(p, t_hours) for m, p in zip(self.components, chunks, strict=True)]
+        return torch.cat(curves, dim=2)
 
 
 class Wearable(_ChannelStack):
