@@ -175,8 +175,12 @@ class ASRLLoss(nn.Module):
                 raise ValueError("weight sums to zero: at least one weight must be positive.")
         d1, d2, tau = self.thresholds(r, weight)
         a = r.abs()
-        body = torch.where(a <= d1, 0.5 * a * a, d1 * torch.minimum(a, d2) - 0.5 * d1 * d1)
-        rho = body + d1 * tau * torch.log1p(torch.clamp(a - d2, min=0.0) / tau)
+        # One torch.where per region, so that autograd takes the same one-sided slope as
+        # the numpy gradient at a residual lying exactly on a threshold (min/clamp would
+        # split or add subgradients there).
+        lin = d1 * a - 0.5 * d1 * d1
+        tail = d1 * d2 - 0.5 * d1 * d1 + d1 * tau * torch.log1p(torch.clamp(a - d2, min=0.0) / tau)
+        rho = torch.where(a <= d1, 0.5 * a * a, torch.where(a <= d2, lin, tail))
         if weight is not None:
             rho = rho * weight[:, None]
         if self.reduction == "none":
