@@ -244,34 +244,37 @@ def _collective_quantiles(
     {"min", "sum"} reduces across workers. All workers must call this in lockstep.
     """
     m = len(queries)
-    members = [np.ones(v.shape[0], dtype=bool) for v, _ in queries]
+    # Candidates as index arrays (None = all rows): after the first round they are tiny,
+    # so later rounds cost next to nothing.
+    members: list[np.ndarray | None] = [None] * m
     below = np.zeros(m)  # global weight of values below the current candidate set
     targets = np.array([q * total for _, q in queries])
     result = np.full(m, np.nan)
     done = np.zeros(m, dtype=bool)
     for _ in range(_MAX_ROUNDS + 1):
         ext = np.empty(2 * m)
+        cands = []
         for j, (v, _) in enumerate(queries):
-            c = v[members[j]]
+            c = v if members[j] is None else v[members[j]]
+            cands.append(c)
             ext[2 * j] = c.min() if c.size else np.inf
             ext[2 * j + 1] = -c.max() if c.size else np.inf
         ext = allreduce(ext, "min")
         lo, hi = ext[0::2], -ext[1::2]
-        collapsed = lo >= hi
         result = np.where(done, result, lo)
-        done |= collapsed
+        done |= lo >= hi  # collapsed to one distinct value (or empty everywhere)
         if done.all():
             break
         hist = np.zeros((m, _BINS))
-        idx_cache: list[np.ndarray | None] = [None] * m
-        for j, (v, _) in enumerate(queries):
+        bins: list[np.ndarray | None] = [None] * m
+        for j in range(m):
             if done[j]:
                 continue
-            sel = np.flatnonzero(members[j])
             width = (hi[j] - lo[j]) / _BINS
-            idx = np.minimum(((v[sel] - lo[j]) / width).astype(np.int64), _BINS - 1)
-            idx_cache[j] = idx
-            hist[j] = np.bincount(idx, weights=w[sel], minlength=_BINS)
+            idx = np.minimum(((cands[j] - lo[j]) / width).astype(np.int64), _BINS - 1)
+            bins[j] = idx
+            wj = w if members[j] is None else w[members[j]]
+            hist[j] = np.bincount(idx, weights=wj, minlength=_BINS)
         hist = allreduce(hist, "sum").reshape(m, _BINS)
         for j in range(m):
             if done[j]:
@@ -279,10 +282,8 @@ def _collective_quantiles(
             cum = below[j] + np.cumsum(hist[j])
             b = min(int(np.searchsorted(cum, targets[j], side="left")), _BINS - 1)
             below[j] = cum[b] - hist[j, b]
-            sel = np.flatnonzero(members[j])
-            keep = np.zeros_like(members[j])
-            keep[sel[idx_cache[j] == b]] = True
-            members[j] = keep
+            keep = np.flatnonzero(bins[j] == b)
+            members[j] = keep if members[j] is None else members[j][keep]
     return result
 
 
