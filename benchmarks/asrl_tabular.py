@@ -366,6 +366,7 @@ def write_figure(s: pd.DataFrame, path: Path) -> None:
                         marker="o", capsize=2, lw=2.2 if loss == "asrl" else 1.1,
                         label=LABELS[loss])
         ax.set_title(ds)
+        ax.set_yscale("log")  # squared error's blow-up would flatten the robust losses
         ax.set_xlabel("corrupted training labels (%)")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test MAE / clean squared-error MAE")
@@ -380,7 +381,7 @@ def write_markdown(args, s, v, grid, speed, diag, path: Path, seconds: float) ->
     lines = ["# ASRL tabular benchmark", "",
              f"Produced by: `{args.command}`", "",
              f"Environment: Python {platform.python_version()}, xgboost {xgb.__version__}, "
-             f"numpy {np.__version__}, {os.cpu_count()} CPUs, {args.threads} XGBoost threads; "
+             f"numpy {np.__version__}, {os.cpu_count()} CPUs, XGBoost threads: {args.threads}; "
              f"total {seconds / 60:.1f} min.", "",
              "## Settings", "",
              f"- XGBoost for every loss: n_estimators={args.rounds}, learning_rate={args.lr}, "
@@ -468,8 +469,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--tag", default="asrl_tabular")
     args = ap.parse_args(argv)
-    args.command = "python benchmarks/asrl_tabular.py " + " ".join(
-        sys.argv[1:] if argv is None else argv)
+    args.command = " ".join(["python benchmarks/asrl_tabular.py",
+                             *(sys.argv[1:] if argv is None else argv)])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()

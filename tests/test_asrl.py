@@ -8,6 +8,8 @@ import threading
 import numpy as np
 import pytest
 import xgboost as xgb
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import make_scorer
 
 from sklearn_r2t import ASRLObjective, ASRLThresholds, asrl_loss
@@ -380,3 +382,19 @@ def test_bad_weights_and_shapes():
         obj(np.zeros(0), np.zeros(0))
     with pytest.raises(ValueError, match="multioutput"):
         asrl_loss(np.zeros(3), np.ones(3), multioutput="variance_weighted")
+
+
+# --------------------------------------------------------------------------- properties
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-50, 50), st.integers(0, 3)), min_size=1, max_size=300),
+    st.floats(0.001, 0.999),
+)
+def test_weighted_selection_equals_repeated_rows_property(pairs, q):
+    v = np.array([p[0] for p in pairs], dtype=float) / 7.0  # many ties
+    w = np.array([p[1] for p in pairs], dtype=float)
+    if w.sum() == 0:
+        w[0] = 1.0
+    rep = np.repeat(v, w.astype(int))
+    assert _quantiles(v, w, (q,))[0] == np.quantile(rep, q, method="inverted_cdf")
+    assert _quantiles(rep, None, (q,))[0] == np.quantile(rep, q, method="inverted_cdf")
