@@ -74,3 +74,20 @@ def test_bad_input():
         ASRLLoss()(torch.zeros(3), torch.tensor([0.0, float("nan"), 1.0]))
     with pytest.raises(ValueError, match="sums to zero"):
         ASRLLoss()(torch.zeros(3), torch.ones(3), torch.zeros(3))
+
+
+def test_as_a_skorch_criterion():
+    skorch = pytest.importorskip("skorch")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(256, 3)).astype(np.float32)
+    y = (2 * X[:, :1] + 0.1 * rng.normal(size=(256, 1))).astype(np.float32)
+    y[:25] += 30.0  # one-sided gross errors
+    torch.manual_seed(0)
+    net = skorch.NeuralNetRegressor(
+        torch.nn.Linear, module__in_features=3, module__out_features=1, criterion=ASRLLoss,
+        criterion__q_high=0.8, max_epochs=60, lr=0.1, batch_size=256, train_split=None,
+        verbose=0,
+    ).fit(X, y)
+    slope = net.module_.weight.detach().numpy()[0, 0]
+    bias = net.module_.bias.item()
+    assert abs(slope - 2.0) < 0.3 and abs(bias) < 1.0  # least squares: bias near 3
