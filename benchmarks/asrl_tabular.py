@@ -348,6 +348,7 @@ def verdicts(s: pd.DataFrame) -> pd.DataFrame:
 
 def write_figure(s: pd.DataFrame, path: Path) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -367,6 +368,9 @@ def write_figure(s: pd.DataFrame, path: Path) -> None:
                         label=LABELS[loss])
         ax.set_title(ds)
         ax.set_yscale("log")  # squared error's blow-up would flatten the robust losses
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.tick_params(axis="y", which="minor", labelsize=7)
         ax.set_xlabel("corrupted training labels (%)")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test MAE / clean squared-error MAE")
