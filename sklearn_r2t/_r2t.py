@@ -165,10 +165,11 @@ class _Schedule(Callback):
 class _DualLossNet(NeuralNet):
     """skorch net with the R2T dual loss.
 
-    Training loss: reconstruction MSE / EMA(reconstruction MSE) + parameter MSE /
-    EMA(parameter MSE). Dividing each term by a running average of itself (the
-    paper's "dynamic denominators") keeps both terms near 1, so neither dominates
-    as their scales drift apart during training. Validation loss is the plain sum,
+    Training loss: reconstruction loss / its EMA + parameter MSE / its EMA, where
+    the reconstruction loss is the criterion (MSE by default). Dividing each term
+    by a running average of itself (the paper's "dynamic denominators") keeps both
+    near 1, so neither dominates as their scales drift apart during training.
+    Validation loss is the plain sum of the two MSEs,
     a fixed yardstick across epochs.
     """
 
@@ -183,16 +184,20 @@ class _DualLossNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = y_true.to(y_pred["curve"].dtype)
-        rec = (y_pred["curve"].flatten(1) - y_true[:, : self.n_curve]).pow(2).mean()
+        curve, clean = y_pred["curve"].flatten(), y_true[:, : self.n_curve].flatten()
+        rec_mse = (curve - clean).pow(2).mean()
+        # The criterion (MSE unless the user gave one) drives training; the plain MSE
+        # is what we record and validate on.
+        rec = self.criterion_(curve, clean) if training else rec_mse
         target = self.module_.head.targets(y_true[:, self.n_curve :])
         par = torch.cat([
             (y_pred["unit"] - target["unit"]).pow(2).flatten(1),
             (y_pred["angle_vec"] - target["angle_vec"]).pow(2).flatten(1) / 4.0,
         ], dim=1).mean()
-        self.history.record_batch("rec_mse", rec.item())
+        self.history.record_batch("rec_mse", rec_mse.item())
         self.history.record_batch("par_mse", par.item())
         if not training:
-            return rec + par
+            return rec_mse + par
         current = torch.stack([rec.detach(), par.detach()])
         if self.loss_ema_ is None:
             self.loss_ema_ = current
@@ -244,6 +249,11 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     weight_decay : float, default=1e-4
     mask_ratio : float, default=0.1
         Fraction of input steps hidden at random during training.
+    reconstruction_loss : torch.nn.Module, default=None
+        Training loss between the decoded and the clean normalised curves, called
+        on flattened tensors; None is the mean squared error. E.g.
+        :class:`~sklearn_r2t.ASRLLoss` for a robust reconstruction term (useful
+        with ``use_y=True`` when the user's "clean" curves are themselves noisy).
     patience : int, default=8
         Early stopping: epochs without improvement of the validation median MSE.
     max_time : float, default=None
@@ -318,6 +328,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "mask_ratio": [Interval(Real, 0, 1, closed="left")],
+        "reconstruction_loss": [torch.nn.Module, None],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "max_time": [Interval(Real, 0, None, closed="neither"), None],
         "pretrained": ["boolean", StrOptions({"auto"})],
@@ -346,6 +357,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         lr: float = 2e-3,
         weight_decay: float = 1e-4,
         mask_ratio: float = 0.1,
+        reconstruction_loss: torch.nn.Module | None = None,
         patience: int = 8,
         max_time: float | None = None,
         pretrained="auto",
@@ -370,6 +382,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         self.lr = lr
         self.weight_decay = weight_decay
         self.mask_ratio = mask_ratio
+        self.reconstruction_loss = reconstruction_loss
         self.patience = patience
         self.max_time = max_time
         self.pretrained = pretrained
@@ -492,7 +505,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             callbacks.append(("progress", ProgressBar()))
         net = _DualLossNet(
             module=module,
-            criterion=torch.nn.MSELoss,
+            criterion=self.reconstruction_loss or torch.nn.MSELoss,
             optimizer=torch.optim.AdamW,
             optimizer__weight_decay=self.weight_decay,
             lr=lr,

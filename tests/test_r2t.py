@@ -9,7 +9,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_r2t import R2TRegressor, SymbolicLeastSquares
+from sklearn_r2t import ASRLLoss, R2TRegressor, SymbolicLeastSquares
 from sklearn_r2t._r2t import pretrained_path
 from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.metrics import normalized_mse, parameter_recovery_score
@@ -145,6 +145,15 @@ def test_user_defined_model_trains_end_to_end():
     # Predicting the prior's mean curve is the baseline any training must beat.
     mean_curve = DECAY.evaluate(DECAY.bounds.mean(axis=1), 48)
     assert np.median(mse) < np.median(normalized_mse(DECAY, data.X_clean, mean_curve))
+
+
+def test_asrl_as_reconstruction_loss(heart_rate_data):
+    X = heart_rate_data.X
+    est = R2TRegressor(reconstruction_loss=ASRLLoss(), random_state=0, **TINY).fit(X)
+    plain = R2TRegressor(random_state=0, **TINY).fit(X)
+    assert np.isfinite(est.transform(X)).all()
+    assert not np.array_equal(est.transform(X), plain.transform(X))
+    assert pickle.loads(pickle.dumps(est)).transform(X).shape == (60, 3)
 
 
 def test_pipeline_grid_search_chooses_between_r2t_and_least_squares(heart_rate_data):
