@@ -79,9 +79,10 @@ def test_noise_argument(noise):
 
 def test_noise_instance_gets_the_model():
     # A bare corruption has no model: the dataset passes its own, so the
-    # magnitude is a fraction of heart rate's 80 bpm span.
+    # magnitude is a fraction of heart rate's span (output_range, in bpm).
     b = make_wearable_sequences(500, noise=GaussianNoise(0.05), random_state=0)
-    assert np.std(b.X - b.X_clean) == pytest.approx(4.0, rel=0.05)
+    span = np.ptp(HeartRate().output_range)
+    assert np.std(b.X - b.X_clean) == pytest.approx(0.05 * span, rel=0.05)
     b = make_wearable_sequences(500, noise=MissingStretches(rate=0.3), random_state=0)
     assert np.isnan(b.X).mean() == pytest.approx(0.3, abs=0.02)
 
