@@ -48,15 +48,26 @@ def held_out_metrics(estimator, model, n_timesteps, n_test, seed):
 
 
 def model_card(name, config, training, metrics) -> str:
+    run = {k: v for k, v in training.items() if k != "valid_median_mse_by_epoch"}
     lines = [f"# R2T pretrained weights: `{name}`", "",
              f"Produced by `{training['command']}`.", "",
              "## Training configuration", "", "```json",
              json.dumps(config, indent=2), "```", "",
-             "## Training run", "", "```json", json.dumps(training, indent=2), "```", "",
-             f"## Held-out metrics ({training['n_test']} synthetic sequences per preset, "
-             "seed different from training)", "",
-             "| noise preset | median normalised MSE | median abs. parameter errors |",
-             "|---|---|---|"]
+             "## Training run", "", "```json", json.dumps(run, indent=2), "```", "",
+             "Validation median normalised MSE (1,024 synthetic `combined` sequences) "
+             "during training:", "",
+             "| epoch | minutes | validation median MSE |", "|---:|---:|---:|"]
+    curve = training["valid_median_mse_by_epoch"]
+    elapsed = np.cumsum([dur for _, dur, _ in curve]) / 60
+    step = max(1, len(curve) // 15)
+    for i, (epoch, _, mse) in enumerate(curve):
+        if i % step == 0 or i == len(curve) - 1:
+            lines.append(f"| {epoch} | {elapsed[i]:.1f} | {mse:.3g} |")
+    lines += ["",
+              f"## Held-out metrics ({training['n_test']} synthetic sequences per preset, "
+              "seed different from training)", "",
+              "| noise preset | median normalised MSE | median abs. parameter errors |",
+              "|---|---|---|"]
     for preset, m in metrics.items():
         errs = ", ".join(f"{k} {v:.3g}" for k, v in m["median_abs_param_error"].items())
         lines.append(f"| {preset} | {m['median_normalized_mse']:.3g} | {errs} |")
