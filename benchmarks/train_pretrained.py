@@ -49,6 +49,7 @@ def held_out_metrics(estimator, model, n_timesteps, n_test, seed):
 
 def model_card(name, config, training, metrics) -> str:
     run = {k: v for k, v in training.items() if k != "valid_median_mse_by_epoch"}
+    run["noise"] = config["noise"]
     lines = [f"# R2T pretrained weights: `{name}`", "",
              f"Produced by `{training['command']}`.", "",
              "## Training configuration", "", "```json",
@@ -81,7 +82,8 @@ def train_one(name, args):
                                       random_state=0).X
 
     def make_estimator(**overrides):
-        params = dict(model=model, noise=args.noise, pretrained=False,
+        params = dict(model=model, noise=args.noise, pretrained=args.fine_tune,
+                      fine_tune=args.fine_tune,
                       n_synthetic=args.n_synthetic, batch_size=args.batch_size, lr=args.lr,
                       patience=args.patience, device=args.device,
                       random_state=args.seed, verbose=0)
@@ -96,6 +98,8 @@ def train_one(name, args):
     curve = [(h["epoch"], round(h["dur"], 2), h["valid_median_mse"]) for h in estimator.history_]
     config = {k: v for k, v in estimator.get_params().items() if k != "model"}
     config["model"] = type(model).__name__
+    stem = WEIGHTS_DIR / f"{name}_t{args.n_timesteps}"
+    previous = _previous_stages(stem.with_suffix(".md")) if args.fine_tune else []
     training = {
         "command": "python " + " ".join(sys.argv),
         "budget_minutes": args.minutes,
@@ -109,10 +113,11 @@ def train_one(name, args):
         "n_test": args.n_test,
         "valid_median_mse_by_epoch": curve,
     }
+    if previous:
+        training["previous_stages"] = previous
     metrics = held_out_metrics(estimator, model, args.n_timesteps, args.n_test,
                                seed=args.seed + 1000)
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-    stem = WEIGHTS_DIR / f"{name}_t{args.n_timesteps}"
     state = {k: v.detach().cpu() for k, v in estimator.module_.state_dict().items()}
     torch.save({"state_dict": state,
                 "architecture": {k: getattr(estimator, k) for k in _ARCHITECTURE},
@@ -121,6 +126,19 @@ def train_one(name, args):
     stem.with_suffix(".md").write_text(model_card(name, config, training, metrics))
     print(f"[{name}] done in {seconds:.0f} s; combined median MSE "
           f"{metrics['combined']['median_normalized_mse']:.3g}", flush=True)
+
+
+def _noise_arg(text):
+    return json.loads(text) if text.lstrip().startswith("{") else text
+
+
+def _previous_stages(card):
+    """Training records of the weights being fine-tuned, from their model card."""
+    if not card.is_file():
+        return []
+    run = json.loads(card.read_text().split("## Training run")[1].split("```json")[1]
+                     .split("```")[0])
+    return run.pop("previous_stages", []) + [run]
 
 
 def main(argv=None):
@@ -135,7 +153,11 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--patience", type=int, default=1000,
                         help="early-stopping patience (large: use the whole budget)")
-    parser.add_argument("--noise", default="combined")
+    parser.add_argument("--noise", default="combined", type=_noise_arg,
+                        help='a preset, or a JSON dict of presets and weights (a mixture), '
+                             'e.g. \'{"combined": 0.5, "drops": 0.25, "spikes": 0.25}\'')
+    parser.add_argument("--fine-tune", action="store_true",
+                        help="start from the shipped weights (at a tenth of --lr)")
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)

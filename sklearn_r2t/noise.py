@@ -53,6 +53,7 @@ __all__ = [
     "check_generator",
     "Corruption",
     "Compose",
+    "Mixture",
     "GaussianNoise",
     "Spikes",
     "ActivityBursts",
@@ -356,6 +357,53 @@ class Compose(Corruption):
         return f"Compose([\n    {inner},\n], model={self.model!r})" if self.steps else (
             f"Compose([], model={self.model!r})"
         )
+
+
+class Mixture(Corruption):
+    """Corrupt each sequence with one component drawn at random.
+
+    A training set drawn from a mixture covers several noise regimes at once
+    (e.g. heart rate with upward bursts in some sequences and sensor drops in
+    others), which a model trained on one preset never sees.
+
+    Parameters
+    ----------
+    components : sequence of Corruption
+        The alternatives; each sequence gets exactly one of them.
+    weights : sequence of float, default=None
+        Probability of each component (normalised); equal by default.
+    model : SymbolicModel, default=None
+        As for :class:`Compose`.
+    """
+
+    def __init__(self, components: Sequence[Corruption], weights=None,
+                 model: SymbolicModel | None = None):
+        components = list(components)
+        if not components:
+            raise ValueError("Mixture needs at least one component.")
+        for c in components:
+            if not isinstance(c, Corruption):
+                raise TypeError(f"Mixture components must be Corruption instances, got {c!r}.")
+        w = np.ones(len(components)) if weights is None else np.asarray(weights, dtype=float)
+        if w.shape != (len(components),) or not np.all(np.isfinite(w)) or np.any(w < 0) \
+                or w.sum() <= 0:
+            raise ValueError(
+                f"weights must be {len(components)} non-negative numbers with a positive "
+                f"sum, got {weights!r}."
+            )
+        self.components = components
+        self.weights = (w / w.sum()).tolist()
+        self.model = model
+        self.channels = None
+
+    def _apply(self, X, rng, ctx):
+        choice = rng.choice(len(self.components), size=X.shape[0], p=self.weights)
+        for k, component in enumerate(self.components):
+            rows = np.flatnonzero(choice == k)
+            if rows.size:
+                part = X[rows]
+                component._apply(part, rng, ctx)
+                X[rows] = part
 
 
 # ---------------------------------------------------------------- corruptions
@@ -754,9 +802,10 @@ def make_noise(noise="combined", model: SymbolicModel | None = None) -> Corrupti
 
     Parameters
     ----------
-    noise : str, Corruption or None, default="combined"
-        A name from :data:`PRESETS`, a :class:`Corruption` (returned as is), or
-        ``None`` (same as ``"none"``).
+    noise : str, list, dict, Corruption or None, default="combined"
+        A name from :data:`PRESETS`, a :class:`Corruption` (returned as is),
+        ``None`` (same as ``"none"``), or several presets as a :class:`Mixture`:
+        a list (equal weights) or a dict ``{preset: weight}``.
     model : SymbolicModel, default=None
         The model whose channels the noise is for; its ``channel_names`` pick the
         per-signal defaults and its ``output_range`` and ``window_hours`` convert
@@ -779,9 +828,15 @@ def make_noise(noise="combined", model: SymbolicModel | None = None) -> Corrupti
         return noise
     if noise is None:
         noise = "none"
+    if isinstance(noise, dict):
+        return Mixture([make_noise(name, model) for name in noise], weights=list(noise.values()),
+                       model=model)
+    if isinstance(noise, list | tuple):
+        return Mixture([make_noise(name, model) for name in noise], model=model)
     if not isinstance(noise, str):
         raise TypeError(
-            f"noise must be one of {PRESETS}, a Corruption instance or None, "
+            f"noise must be one of {PRESETS}, a list or dict of them, a Corruption "
+            "instance or None, "
             f"got {type(noise).__name__}."
         )
     if noise not in PRESETS:

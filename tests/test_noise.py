@@ -491,3 +491,30 @@ def test_base_class_is_abstract():
 
     with pytest.raises(NotImplementedError):
         Nothing()(np.zeros((1, 8)))
+
+
+def test_mixture_gives_each_sequence_one_component():
+    from sklearn_r2t.noise import Mixture
+
+    X = flat(70.0, n=4000)
+    up = Spikes(rate=0.5, magnitude=0.2, p_positive=1.0)
+    down = Spikes(rate=0.5, magnitude=0.2, p_positive=0.0)
+    out = Mixture([up, down], weights=[3, 1])(X, random_state=0, model=HR)
+    d = out - X
+    raised, lowered = (d > 0).any(axis=1), (d < 0).any(axis=1)
+    assert not (raised & lowered).any()  # one component per sequence
+    assert raised.mean() == pytest.approx(0.75, abs=0.03)
+    np.testing.assert_array_equal(out, Mixture([up, down], weights=[3, 1])(
+        X, random_state=0, model=HR))
+
+
+def test_make_noise_mixture_of_presets():
+    from sklearn_r2t.noise import Mixture
+
+    assert isinstance(make_noise(["combined", "drops"], HR), Mixture)
+    mix = make_noise({"combined": 0.5, "gaussian": 0.5}, HR)
+    assert mix.weights == [0.5, 0.5]
+    with pytest.raises(ValueError, match="non-negative"):
+        make_noise({"combined": -1.0}, HR)
+    with pytest.raises(ValueError, match="Unknown noise preset"):
+        make_noise(["combined", "typo"], HR)
