@@ -55,7 +55,8 @@ def model_card(name, config, training, metrics) -> str:
              "## Training configuration", "", "```json",
              json.dumps(config, indent=2), "```", "",
              "## Training run", "", "```json", json.dumps(run, indent=2), "```", "",
-             "Validation median normalised MSE (1,024 synthetic `combined` sequences) "
+             "Validation median normalised MSE (1,024 synthetic sequences with the training "
+             "noise) "
              "during training:", "",
              "| epoch | minutes | validation median MSE |", "|---:|---:|---:|"]
     curve = training["valid_median_mse_by_epoch"]
