@@ -89,7 +89,8 @@ def test_make_noise_unknown_preset_lists_valid_ones():
         assert name in str(info.value)
 
 
-@pytest.mark.parametrize("bad", [3, 0.5, ["combined"], HeartRate()])
+# A list or dict of presets is a Mixture (test_make_noise_mixture_of_presets).
+@pytest.mark.parametrize("bad", [3, 0.5, {"combined"}, HeartRate()])
 def test_make_noise_bad_type(bad):
     with pytest.raises(TypeError, match="noise must be"):
         make_noise(bad, HR)
