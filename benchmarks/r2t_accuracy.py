@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sklearn_r2t import R2TRegressor, SymbolicLeastSquares
-from sklearn_r2t._compare import compare_methods, format_table
+from sklearn_r2t import R2TRegressor
+from sklearn_r2t._compare import compare_methods, format_table, standard_methods
 from sklearn_r2t._r2t import _PRETRAINED_MODELS
 from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.metrics import normalized_mse
@@ -41,19 +41,10 @@ PAPER_MSE = 3.5e-5
 
 
 def methods_for(model):
-    def sls(loss, f_scale):
-        return SymbolicLeastSquares(model, loss=loss, f_scale=f_scale)
-
-    return [
-        ("R2T", R2TRegressor(model, pretrained=True)),
-        ("R2T + refine", R2TRegressor(model, pretrained=True, refine=True)),
-        ("OLS", sls("linear", 1.0)),
-        ("Huber (f_scale=1)", sls("huber", 1.0)),
-        ("SoftL1 (f_scale=1)", sls("soft_l1", 1.0)),
-        ("Huber (auto)", sls("huber", "auto")),
-        ("SoftL1 (auto)", sls("soft_l1", "auto")),
-        ("Cauchy (auto)", sls("cauchy", "auto")),
-    ]
+    methods = standard_methods(model)
+    if not any(label == "R2T" for label, _ in methods):
+        raise SystemExit(f"No shipped R2T weights for {type(model).__name__}.")
+    return methods
 
 
 def header(args) -> str:

@@ -16,11 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._compare import compare_methods, format_table
-from ._least_squares import SymbolicLeastSquares
-from ._r2t import R2TRegressor, pretrained_path
+from ._compare import compare_methods, format_table, standard_methods
 from .datasets import make_wearable_sequences
-from .symbolic import Cosinor, HeartRate, SkinTemperature, SpO2, SymbolicModel, Wearable
+from .symbolic import Cosinor, HeartRate, SkinTemperature, SpO2, Wearable
 
 MODELS = {
     "heart_rate": HeartRate,
@@ -29,37 +27,6 @@ MODELS = {
     "wearable": Wearable,
     "cosinor": Cosinor,
 }
-
-
-def demo_methods(
-    model: SymbolicModel, n_jobs: int | None = None, n_timesteps: int = 96
-) -> list[tuple[str, object]]:
-    """The methods of the demo table, as ``(label, estimator)`` pairs.
-
-    The robust baselines appear twice: at scipy's default ``f_scale=1.0`` (on the
-    normalised signal that is the whole plausible range, so they act like ordinary
-    least squares) and with the robust scale ``f_scale='auto'``. Cauchy, a
-    redescending loss, is the strongest classical fit. R2T and R2T + refine join
-    when shipped weights exist for the model and length (training from scratch
-    would not fit in a demo).
-    """
-    def sls(loss, f_scale):
-        return SymbolicLeastSquares(model, loss=loss, f_scale=f_scale, n_jobs=n_jobs)
-
-    methods = [
-        ("OLS", sls("linear", 1.0)),
-        ("Huber (f_scale=1)", sls("huber", 1.0)),
-        ("SoftL1 (f_scale=1)", sls("soft_l1", 1.0)),
-        ("Huber (auto)", sls("huber", "auto")),
-        ("SoftL1 (auto)", sls("soft_l1", "auto")),
-        ("Cauchy (auto)", sls("cauchy", "auto")),
-    ]
-    if pretrained_path(model, n_timesteps) is not None:
-        methods += [
-            ("R2T", R2TRegressor(model, pretrained=True)),
-            ("R2T + refine", R2TRegressor(model, pretrained=True, refine=True)),
-        ]
-    return methods
 
 
 def plot_fits(bunch, fitted: dict, path: str, n_show: int | None = None, labels=None) -> None:
@@ -141,7 +108,7 @@ def run_demo(args: argparse.Namespace) -> int:
         f"({args.n_timesteps} steps over {model.window_hours:g} h), 'combined' noise "
         f"({np.isnan(bunch.X).mean():.0%} missing), random_state={args.random_state}."
     )
-    methods = demo_methods(model, n_jobs=args.n_jobs, n_timesteps=args.n_timesteps)
+    methods = standard_methods(model, n_jobs=args.n_jobs, n_timesteps=args.n_timesteps)
     if not any(label.startswith("R2T") for label, _ in methods):
         print(f"(R2T skipped: no shipped weights for {type(model).__name__} at "
               f"{args.n_timesteps} steps; R2TRegressor(pretrained=False) trains them.)")

@@ -614,6 +614,17 @@ class ASRLObjective:
     def _allreduce(self) -> Any:
         return _xgb_allreduce if (self.sync and _communicator_active()) else None
 
+    def _residual_stats(self, y_true, y_pred, sample_weight):
+        """Validated 2-D arrays, the original shape and this round's statistics."""
+        true2, pred2, w, shape = _as_2d_pair(y_true, y_pred, sample_weight)
+        allreduce = self._allreduce()
+        if allreduce is None:
+            if true2.shape[0] == 0:
+                raise ValueError("ASRL needs at least one sample; got 0.")
+            _check_zero_weights(w, distributed=False)
+        th = _stats_2d(true2, pred2, w, self.q_low, self.q_high, self.weighting, allreduce)
+        return true2, pred2, w, shape, th
+
     def thresholds(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> ASRLThresholds:
         """Statistics (``delta1``, ``delta2``, ``tau``...) for these residuals.
 
@@ -628,13 +639,7 @@ class ASRLObjective:
         -------
         thresholds : ASRLThresholds
         """
-        true2, pred2, w, _ = _as_2d_pair(y_true, y_pred, sample_weight)
-        allreduce = self._allreduce()
-        if allreduce is None:
-            if true2.shape[0] == 0:
-                raise ValueError("ASRL needs at least one sample; got 0.")
-            _check_zero_weights(w, distributed=False)
-        return _stats_2d(true2, pred2, w, self.q_low, self.q_high, self.weighting, allreduce)
+        return self._residual_stats(y_true, y_pred, sample_weight)[-1]
 
     def gradient_hessian(
         self, y_true: Any, y_pred: Any, sample_weight: Any = None
@@ -652,13 +657,7 @@ class ASRLObjective:
         -------
         grad, hess : ndarray of the shape of ``y_pred``
         """
-        true2, pred2, w, shape = _as_2d_pair(y_true, y_pred, sample_weight)
-        allreduce = self._allreduce()
-        if allreduce is None:
-            if true2.shape[0] == 0:
-                raise ValueError("ASRL needs at least one sample; got 0.")
-            _check_zero_weights(w, distributed=False)
-        th = _stats_2d(true2, pred2, w, self.q_low, self.q_high, self.weighting, allreduce)
+        true2, pred2, w, shape, th = self._residual_stats(y_true, y_pred, sample_weight)
         r = pred2 - true2
         h = _irls_weight(r, th)
         if w is not None:

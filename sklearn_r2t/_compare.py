@@ -15,10 +15,12 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from ._least_squares import SymbolicLeastSquares
+from ._r2t import R2TRegressor, pretrained_path
 from .metrics import normalized_mse, parameter_errors
 from .symbolic import SymbolicModel
 
-__all__ = ["compare_methods", "format_table"]
+__all__ = ["compare_methods", "format_table", "standard_methods"]
 
 
 def _is_fitted(estimator) -> bool:
@@ -147,3 +149,34 @@ def format_table(rows: Sequence[dict]) -> str:
             cells += [str(r.get("n_failed", 0))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def standard_methods(
+    model: SymbolicModel, n_jobs: int | None = None, n_timesteps: int = 96
+) -> list[tuple[str, object]]:
+    """The methods of the demo and benchmark tables, as ``(label, estimator)`` pairs.
+
+    The robust baselines appear twice: at scipy's default ``f_scale=1.0`` (on the
+    normalised signal that is the whole plausible range, so they act like ordinary
+    least squares) and with the robust scale ``f_scale='auto'``. Cauchy, a
+    redescending loss, is the strongest classical fit. R2T and R2T + refine join
+    when shipped weights exist for the model and length (training from scratch
+    would not fit in a demo).
+    """
+    def sls(loss, f_scale):
+        return SymbolicLeastSquares(model, loss=loss, f_scale=f_scale, n_jobs=n_jobs)
+
+    methods = [
+        ("OLS", sls("linear", 1.0)),
+        ("Huber (f_scale=1)", sls("huber", 1.0)),
+        ("SoftL1 (f_scale=1)", sls("soft_l1", 1.0)),
+        ("Huber (auto)", sls("huber", "auto")),
+        ("SoftL1 (auto)", sls("soft_l1", "auto")),
+        ("Cauchy (auto)", sls("cauchy", "auto")),
+    ]
+    if pretrained_path(model, n_timesteps) is not None:
+        methods += [
+            ("R2T", R2TRegressor(model, pretrained=True)),
+            ("R2T + refine", R2TRegressor(model, pretrained=True, refine=True)),
+        ]
+    return methods
