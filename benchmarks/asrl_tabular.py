@@ -67,6 +67,15 @@ def _codes(df: pd.DataFrame) -> np.ndarray:
     return out.to_numpy(dtype=np.float64)
 
 
+def load_subsample(name: str, max_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The dataset, cut to at most ``max_rows`` rows by a seeded draw (same rows every run)."""
+    X, y = load(name)
+    if X.shape[0] > max_rows:
+        keep = np.random.default_rng(0).choice(X.shape[0], max_rows, replace=False)
+        X, y = X[keep], y[keep]
+    return X, y
+
+
 def load(name: str) -> tuple[np.ndarray, np.ndarray]:
     if name == "diabetes":
         from sklearn.datasets import load_diabetes
@@ -134,11 +143,7 @@ def make_model(loss: str, y_train: np.ndarray, args) -> xgb.XGBRegressor:
 def cv_benchmark(args) -> pd.DataFrame:
     rows = []
     for name in args.datasets:
-        X, y = load(name)
-        rng = np.random.default_rng(0)
-        if X.shape[0] > args.max_rows:
-            keep = rng.choice(X.shape[0], args.max_rows, replace=False)
-            X, y = X[keep], y[keep]
+        X, y = load_subsample(name, args.max_rows)
         t0 = time.perf_counter()
         cv = RepeatedKFold(n_splits=args.folds, n_repeats=args.repeats, random_state=0)
         for fold, (tr, te) in enumerate(cv.split(X)):
@@ -166,11 +171,7 @@ def diagnose(args, v: pd.DataFrame) -> list[str]:
     bad = v[(v["corruption"] == 0) & (v["asrl_mae_vs_squared"] > 1.05)]
     for ds in bad["dataset"]:
         name = next(k for k in args.datasets if SHORT.get(k, k) == ds)
-        X, y = load(name)
-        rng = np.random.default_rng(0)
-        if X.shape[0] > args.max_rows:
-            keep = rng.choice(X.shape[0], args.max_rows, replace=False)
-            X, y = X[keep], y[keep]
+        X, y = load_subsample(name, args.max_rows)
         X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=0)
         sq = make_model("squared", y_tr, args).fit(X_tr, y_tr)
         asrl = make_model("asrl", y_tr, args).fit(X_tr, y_tr)
@@ -236,11 +237,7 @@ def grid_models(y_train: np.ndarray, args) -> dict:
 def grid_benchmark(args) -> pd.DataFrame:
     rows = []
     for name in args.grid_datasets:
-        X, y = load(name)
-        rng = np.random.default_rng(0)
-        if X.shape[0] > args.grid_rows:
-            keep = rng.choice(X.shape[0], args.grid_rows, replace=False)
-            X, y = X[keep], y[keep]
+        X, y = load_subsample(name, args.grid_rows)
         for rep in range(args.grid_repeats):
             X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=rep)
             y_bad = corrupt(y_tr, 0.2, np.random.default_rng(500 + rep))

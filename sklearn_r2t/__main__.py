@@ -17,16 +17,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._compare import compare_methods, format_table, standard_methods
+from ._r2t import _PRETRAINED_MODELS
 from .datasets import make_wearable_sequences
-from .symbolic import Cosinor, HeartRate, SkinTemperature, SpO2, Wearable
+from .symbolic import Cosinor
 
-MODELS = {
-    "heart_rate": HeartRate,
-    "skin_temperature": SkinTemperature,
-    "spo2": SpO2,
-    "wearable": Wearable,
-    "cosinor": Cosinor,
-}
+# Every built-in model by name: those with shipped R2T weights, and the generic cosinor.
+MODELS = {**_PRETRAINED_MODELS, Cosinor.name: Cosinor}
 
 
 def plot_fits(bunch, fitted: dict, path: str, n_show: int | None = None, labels=None) -> None:
