@@ -128,19 +128,6 @@ def _hour(text: str) -> float:
     return value
 
 
-def transform_batched(estimator, X, *, batch_size: int = 50, bar=None):
-    """``estimator.transform`` over batches of rows; returns (params, seconds)."""
-    parts, elapsed = [], 0.0
-    for start in range(0, X.shape[0], batch_size):
-        batch = X[start : start + batch_size]
-        t0 = time.perf_counter()
-        parts.append(np.asarray(estimator.transform(batch), dtype=float))
-        elapsed += time.perf_counter() - t0
-        if bar is not None:
-            bar.update(batch.shape[0])
-    return np.concatenate(parts, axis=0), elapsed
-
-
 # --------------------------------------------------------------------------- fit / compare
 def _select_methods(args, registry: dict) -> list[tuple[str, str, object]]:
     if args.command == "compare":
@@ -206,6 +193,7 @@ def run_fit(args: argparse.Namespace) -> int:
     if not args.no_figure:
         _require("matplotlib", "the figure (or pass --no-figure)")
         fig_path = _check_output(args.figure, FIGURE_SUFFIXES, "--figure")
+    from . import _compare
     from .symbolic import HeartRate
 
     model_cls = _models()[args.model]
@@ -254,7 +242,9 @@ def run_fit(args: argparse.Namespace) -> int:
                 bar.set_description(label)
                 if not _is_fitted(est):
                     est.fit(X)
-                params, _ = transform_batched(est, X, batch_size=args.batch_size, bar=bar)
+                params, _ = _compare.transform_batched(est, X, batch_size=args.batch_size,
+                                                       bar=bar)
+                _warn_at_bounds(params, fit_model, label, name, args.model)
                 params = _unbridge(params, bridge)
                 curves.append((name, label, win, params))
                 rows += _tidy_rows(src.name, name, win, slug, label, params, fit_model,
@@ -269,6 +259,23 @@ def run_fit(args: argparse.Namespace) -> int:
                        max_windows=args.max_windows)
         print(f"figure written to {fig_path}")
     return 0
+
+
+def _warn_at_bounds(params, fit_model, label, channel, model_name) -> None:
+    """Say so when a model's prior range clips the fits: the data do not fit its bounds."""
+    bounds = np.asarray(fit_model.bounds, dtype=float)
+    periods = getattr(fit_model, "param_periods", (None,) * len(bounds))
+    for j, (lo, hi) in enumerate(bounds):
+        if periods[j] is not None:
+            continue
+        col = params[:, j][~np.isnan(params[:, j])]
+        at = np.isclose(col, lo, rtol=1e-6, atol=1e-9) | np.isclose(col, hi, rtol=1e-6,
+                                                                   atol=1e-9)
+        if col.size and at.mean() > 0.2:
+            hint = "" if model_name == "cosinor" else "; --model cosinor takes any unit"
+            print(f"warning: {label} [{channel}]: {fit_model.param_names[j]} is at its "
+                  f"bound ({lo:g} or {hi:g}) in {at.mean():.0%} of the windows{hint}",
+                  file=sys.stderr)
 
 
 def _is_fitted(estimator) -> bool:
@@ -505,7 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
                 + " and write a tidy table of parameters per window plus a figure."
             ),
         )
-        p.add_argument("file", metavar="FILE", help="the recording")
+        p.add_argument("file", metavar="FILE", nargs="?", help="the recording")
         p.add_argument("--model", choices=MODEL_NAMES, default="cosinor",
                        help="symbolic model: a physical one (values in its units: bpm, "
                             "degC, %%) or 'cosinor', a 24-h rhythm in any unit "
@@ -593,6 +600,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{slug:24s} {label}")
             return 0
         if args.command in ("fit", "compare"):
+            if args.file is None:
+                parser.error(f"{args.command}: the following arguments are required: FILE")
             stem = Path(args.file).stem
             args.output = args.output or f"{stem}_{args.command}.csv"
             args.figure = args.figure or f"{stem}_{args.command}.png"

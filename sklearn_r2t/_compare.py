@@ -31,6 +31,26 @@ def _is_fitted(estimator) -> bool:
     return True
 
 
+def transform_batched(estimator, X, *, batch_size: int = 50, bar=None):
+    """``estimator.transform(X)`` in batches of rows, timed, moving a progress bar.
+
+    Returns
+    -------
+    params : ndarray of shape (n_sequences, n_params)
+    seconds : float
+        Wall time spent in ``transform``.
+    """
+    parts, elapsed = [], 0.0
+    for start in range(0, X.shape[0], batch_size):
+        batch = X[start : start + batch_size]
+        t0 = time.perf_counter()
+        parts.append(np.asarray(estimator.transform(batch), dtype=float))
+        elapsed += time.perf_counter() - t0
+        if bar is not None:
+            bar.update(batch.shape[0])
+    return np.concatenate(parts, axis=0), elapsed
+
+
 def compare_methods(
     methods: Sequence[tuple[str, object]],
     bunch,
@@ -88,14 +108,7 @@ def compare_methods(
             bar.set_description(label)
             if not _is_fitted(estimator):
                 estimator.fit(X)
-            parts, elapsed = [], 0.0
-            for start in range(0, n, batch_size):
-                batch = X[start : start + batch_size]
-                t0 = time.perf_counter()
-                parts.append(np.asarray(estimator.transform(batch), dtype=float))
-                elapsed += time.perf_counter() - t0
-                bar.update(batch.shape[0])
-            params = np.concatenate(parts, axis=0)
+            params, elapsed = transform_batched(estimator, X, batch_size=batch_size, bar=bar)
             ok = ~np.isnan(params).any(axis=1)
             curves = np.full_like(X_clean, np.nan)
             if ok.any():

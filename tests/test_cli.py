@@ -155,7 +155,7 @@ def test_bad_arguments_fail_before_any_fit(tmp_path, monkeypatch, capsys, extra,
     src = tmp_path / "hr.csv"
     write_heart_rate_csv(src, n_days=1)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(_cli, "transform_batched", _fail)
+    monkeypatch.setattr("sklearn_r2t._compare.transform_batched", _fail)
     assert main(["fit", str(src), *extra]) == 2
     err = capsys.readouterr().err
     assert err.startswith("sklearn-r2t: error:") and message in err
@@ -170,7 +170,8 @@ def _fail(*args, **kwargs):
     "argv",
     [["demo", "--n-jobs", "0"], ["demo", "--random-state", "-1"],
      ["demo", "--n-sequences", "0"], ["fit", "x.csv", "--min-coverage", "2"],
-     ["fit", "x.csv", "--start-hour", "24"], ["fit", "x.csv", "--outlier-side", "up"]],
+     ["fit", "x.csv", "--start-hour", "24"], ["fit", "x.csv", "--outlier-side", "up"],
+     ["fit"]],
 )
 def test_usage_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -219,7 +220,7 @@ def test_outlier_side_goes_to_the_methods_that_take_it(tmp_path, capsys):
 
 
 def test_list_methods(capsys):
-    assert main(["compare", "x.csv", "--list-methods"]) == 0
+    assert main(["compare", "--list-methods"]) == 0
     out = capsys.readouterr().out
     assert "cauchy-auto" in out and "r2t-refine" in out
 
@@ -234,3 +235,18 @@ def test_console_script_entry_point(tmp_path):
     )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "o.csv").exists()
+
+
+def test_warns_when_the_model_prior_clips_the_fit(tmp_path, capsys):
+    """Wrist temperature of the Actiwatch-T sits above SkinTemperature's mesor range."""
+    awd = _data_dir() / "test_sample_awt.AWD"
+    out = tmp_path / "t.csv"
+    assert main(["fit", str(awd), "--model", "skin_temperature", "--columns", "temperature",
+                 "--method", "cauchy-auto", "--output", str(out), "--no-figure",
+                 "--no-progress"]) == 0
+    assert "mesor is at its bound" in capsys.readouterr().err
+    assert main(["fit", str(awd), "--columns", "temperature", "--method", "cauchy-auto",
+                 "--output", str(out), "--no-figure", "--no-progress"]) == 0
+    assert "at its bound" not in capsys.readouterr().err
+    mesor = pd.read_csv(out).query("parameter == 'mesor'")["value"]
+    assert (mesor > 35.5).all()  # the cosinor bridge keeps the data's own level
