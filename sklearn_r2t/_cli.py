@@ -21,6 +21,7 @@ import os
 import re
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,10 +35,11 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".parquet")
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 INSTALL_HINT = 'pip install "sklearn-r2t[cli]"'
 # ``cosinor`` (any 24-hour rhythm in any unit) is fitted as a heart-rate cosinor after
-# mapping the recording's median to 70 and its robust half-range to 10 "bpm": that puts
-# typical days inside HeartRate's bounds (mesor 50-90, amplitude 2-20) so that the
-# shipped R2T weights apply. Cosinors are affine-equivariant, so parameters map back.
-_BRIDGE_CENTER, _BRIDGE_SPREAD = 70.0, 10.0
+# mapping the middle of the recording's typical day to 70 and its half-range to 8 "bpm":
+# days with 0.25 to 2.5 times that amplitude and a mesor within 2.5 of it
+# then sit inside HeartRate's bounds (mesor 50-90, amplitude 2-20), so the shipped R2T
+# weights apply. Cosinors are affine-equivariant, so the parameters map back exactly.
+_BRIDGE_CENTER, _BRIDGE_SPREAD = 70.0, 8.0
 
 
 class CLIError(Exception):
@@ -157,9 +159,17 @@ def _bridge(X, model_name):
     """Affine map of a ``cosinor`` recording onto the heart-rate scale (see top)."""
     if model_name != "cosinor":
         return X, None
-    center = float(np.nanmedian(X))
-    lo, hi = np.nanpercentile(X, [10, 90])
-    spread = float(hi - lo) / 2 or 1.0
+    # the typical day: median over windows at each clock time, smoothed over 2 hours
+    # (circularly), so that neither artefacts nor noise set the scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN clock times
+        profile = np.nanmedian(X, axis=0)
+    profile = np.where(np.isnan(profile), np.nanmedian(X), profile)
+    k = max(1, profile.size // 12)
+    smooth = np.convolve(np.concatenate([profile[-k:], profile, profile[:k]]),
+                         np.ones(k) / k, mode="same")[k:-k]
+    center = float(smooth.max() + smooth.min()) / 2
+    spread = float(smooth.max() - smooth.min()) / 2 or float(np.nanstd(X)) or 1.0
     return _BRIDGE_CENTER + _BRIDGE_SPREAD * (X - center) / spread, (center, spread)
 
 
