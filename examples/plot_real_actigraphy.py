@@ -10,6 +10,9 @@ table read back. There is no true curve on real data: what can be seen is how mu
 the methods agree and how steady each one is from day to day.
 """
 
+import tempfile
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -19,9 +22,10 @@ from sklearn_r2t.recordings import pyactigraphy_data_dir, read_recording
 path = pyactigraphy_data_dir() / "example_01.AWD"
 frame = read_recording(path)
 print(frame.shape, frame.index[0], "to", frame.index[-1])
-main(["compare", str(path), "--output", "example_01.csv", "--figure", "example_01.png",
-      "--no-progress"])
-table = pd.read_csv("example_01.csv")
+out = Path(tempfile.mkdtemp())  # the command's table and figure go here
+main(["compare", str(path), "--output", str(out / "example_01.csv"),
+      "--figure", str(out / "example_01.png"), "--no-progress"])
+table = pd.read_csv(out / "example_01.csv")
 wide = table.pivot_table(index=["window_start", "label"], columns="parameter",
                          values="value").reset_index()
 print(wide.groupby("label")[["mesor", "amplitude", "acrophase"]].agg(["median", "std"])
@@ -40,7 +44,7 @@ plt.show()
 
 # %%
 # The command's own figure: the first days with every method's curve.
-img = plt.imread("example_01.png")
+img = plt.imread(out / "example_01.png")
 fig, ax = plt.subplots(figsize=(12, 3))
 ax.imshow(img)
 ax.axis("off")
