@@ -421,7 +421,7 @@ def plot_demo(bunch, fitted: dict, rows: list, path, n_sequences: int) -> None:
         groups.setdefault(_method_group(label), []).append(label)
     i = 0  # the first test sequence: not picked to flatter any method
     unit = model.param_units[0] if model.param_units else ""
-    channel = model.channel_names[0]
+    channel = model.channel_names[0].replace("_", " ")
     fig, axes = plt.subplots(2, len(groups), figsize=(5.0 * len(groups), 6.4), sharex=True,
                              sharey="row", squeeze=False,
                              gridspec_kw={"height_ratios": [1.6, 1.0]})
