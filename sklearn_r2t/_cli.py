@@ -109,6 +109,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _nonnegative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def _seed(text: str) -> int:
     value = int(text)
     if not 0 <= value < 2**32:
@@ -255,10 +262,14 @@ def run_fit(args: argparse.Namespace) -> int:
                 params, _ = _compare.transform_batched(est, X, batch_size=args.batch_size,
                                                        bar=bar)
                 _warn_at_bounds(params, fit_model, label, name, args.model)
+                bounds = None
+                if args.intervals:
+                    bounds = _subsample_intervals(est, X, params, bridge, fit_model, args)
                 params = _unbridge(params, bridge)
                 curves.append((name, label, win, params))
                 rows += _tidy_rows(src.name, name, win, slug, label, params, fit_model,
-                                   args.model, unit=None if args.model != "cosinor" else name)
+                                   args.model, unit=None if args.model != "cosinor" else name,
+                                   bounds=bounds)
         finally:
             bar.close()
     _write_table(rows, out)
@@ -294,7 +305,45 @@ def _is_fitted(estimator) -> bool:
     return is_fitted(estimator)
 
 
-def _tidy_rows(file, channel, win, slug, label, params, fit_model, model_name, unit=None):
+def _subsample_intervals(est, X, params, bridge, fit_model, args):
+    """5th and 95th percentiles of each parameter over ``args.intervals`` refits.
+
+    Each refit drops a random 30 % of the window's samples (set to NaN, which every
+    estimator reads as missing). The spread says how much an estimate depends on
+    which samples happened to be recorded; it is not a calibrated confidence interval.
+    Angular parameters are summarised as circular differences from the estimate.
+
+    Returns
+    -------
+    (lower, upper) : ndarrays of shape (n_windows, n_params), in the recording's units
+    """
+    from . import _compare
+    from .symbolic import circular_difference
+
+    rng = np.random.default_rng(args.random_state)
+    n = args.intervals
+    Xr = np.repeat(X, n, axis=0)
+    drop = rng.random(Xr.shape[:2]) < 0.3
+    Xr[drop] = np.nan
+    reps, _ = _compare.transform_batched(est, Xr, batch_size=args.batch_size)
+    reps = _unbridge(reps, bridge).reshape(X.shape[0], n, -1)
+    point = _unbridge(params, bridge)
+    periods = getattr(fit_model, "param_periods", (None,) * point.shape[1])
+    lower, upper = np.empty_like(point), np.empty_like(point)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a window whose refits all failed
+        for j, period in enumerate(periods):
+            if period is None:
+                lower[:, j], upper[:, j] = np.nanpercentile(reps[:, :, j], [5, 95], axis=1)
+            else:
+                d = circular_difference(reps[:, :, j], point[:, None, j], period)
+                lo, hi = np.nanpercentile(d, [5, 95], axis=1)
+                lower[:, j], upper[:, j] = point[:, j] + lo, point[:, j] + hi
+    return lower, upper
+
+
+def _tidy_rows(file, channel, win, slug, label, params, fit_model, model_name, unit=None,
+               bounds=None):
     rows = []
     names, units = fit_model.param_names, fit_model.param_units
     periods = getattr(fit_model, "param_periods", (None,) * len(names))
@@ -302,12 +351,17 @@ def _tidy_rows(file, channel, win, slug, label, params, fit_model, model_name, u
         offset = start.hour + start.minute / 60  # acrophases as clock time
         for j, pname in enumerate(names):
             value = float(params[i, j])
+            extra = {}
+            if bounds is not None:
+                extra = dict(lower=float(bounds[0][i, j]), upper=float(bounds[1][i, j]))
             if periods[j] is not None and not math.isnan(value):
                 value = (value + offset) % periods[j]
+                # clock times: ``lower`` > ``upper`` when the interval spans midnight
+                extra = {k: (v + offset) % periods[j] for k, v in extra.items()}
             rows.append(dict(
                 file=file, channel=channel, window_start=start.isoformat(),
                 coverage=round(float(win.coverage[i]), 4), method=slug, label=label,
-                model=model_name, parameter=pname, value=value,
+                model=model_name, parameter=pname, value=value, **extra,
                 unit="h (clock)" if periods[j] is not None else (unit or units[j]),
             ))
     return rows
@@ -550,6 +604,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"table: .csv, .tsv or .parquet (default: {stem}_{name}.csv)")
         p.add_argument("--figure", default=None,
                        help=f"figure: .png, .pdf or .svg (default: {stem}_{name}.png)")
+        p.add_argument("--intervals", type=_nonnegative_int, default=0, metavar="N",
+                       help="add columns lower/upper: 5th-95th percentiles over N refits "
+                            "that each drop a random 30%% of the samples (how much an "
+                            "estimate depends on which samples were recorded; not a "
+                            "calibrated confidence interval). Default: 0, none")
+        p.add_argument("--random-state", type=_seed, default=0,
+                       help="seed of --intervals (default: 0)")
         p.add_argument("--no-figure", action="store_true", help="write no figure")
         p.add_argument("--max-windows", type=_positive_int, default=7,
                        help="windows drawn in the figure (default: 7)")

@@ -250,3 +250,24 @@ def test_warns_when_the_model_prior_clips_the_fit(tmp_path, capsys):
     assert "mesor is at its bound" not in capsys.readouterr().err
     mesor = pd.read_csv(out).query("parameter == 'mesor'")["value"]
     assert (mesor > 35.5).all()  # the cosinor bridge keeps the data's own level
+
+
+def test_subsample_intervals(tmp_path):
+    src = tmp_path / "hr.csv"
+    write_heart_rate_csv(src, n_days=3)
+    out = tmp_path / "p.csv"
+    argv = ["fit", str(src), "--model", "heart_rate", "--columns", "hr", "--method",
+            "cauchy-auto", "--intervals", "8", "--output", str(out), "--no-figure",
+            "--no-progress"]
+    assert main(argv) == 0
+    table = pd.read_csv(out)
+    assert {"lower", "upper"} <= set(table.columns)
+    lin = table[table["parameter"] != "acrophase"]
+    assert (lin["lower"] <= lin["upper"]).all()
+    assert ((lin["lower"] <= lin["value"]) & (lin["value"] <= lin["upper"])).mean() >= 0.5
+    width = (lin["upper"] - lin["lower"]).median()
+    assert 0 < width < 3  # bpm: dropping 30 % of a clean-ish day moves it a little
+    assert main(argv) == 0  # seeded: the same intervals again
+    pd.testing.assert_frame_equal(pd.read_csv(out), table)
+    with pytest.raises(SystemExit):
+        main([*argv, "--intervals", "-1"])
