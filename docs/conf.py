@@ -70,7 +70,8 @@ autodoc_default_options["exclude-members"] = ",".join(
 
 # Fix-ups of docstrings in modules whose owners are changing them in parallel branches:
 # reStructuredText, not numpydoc, trips on these. Each entry is (object name, old, new);
-# a fix that no longer applies is reported, so stale entries are noticed and dropped.
+# a named fix whose docstring was read in this build but no longer needs it is
+# reported, so stale entries are noticed and dropped.
 _DOCSTRING_FIXES = [
     # a trailing underscore is a reference in reST: quote it as scikit-learn does
     ("*", "(n_features_in_,)", "(``n_features_in_``,)"),
@@ -82,9 +83,11 @@ _DOCSTRING_FIXES = [
      "names.\n\\1\\4\n\\1    The generating model.\n"),
 ]
 _FIXES_APPLIED = set()
+_SEEN = set()
 
 
 def _fix_docstring(app, what, name, obj, options, lines):
+    _SEEN.add(name)
     text = "\n".join(lines) + "\n"
     for i, (target, old, new) in enumerate(_DOCSTRING_FIXES):
         if target not in ("*", name):
@@ -101,7 +104,8 @@ def _fix_docstring(app, what, name, obj, options, lines):
 
 def _report_stale_fixes(app, exception):
     if exception is None:
-        stale = [f[0] for i, f in enumerate(_DOCSTRING_FIXES) if i not in _FIXES_APPLIED]
+        stale = [f[0] for i, f in enumerate(_DOCSTRING_FIXES)
+                 if f[0] in _SEEN and i not in _FIXES_APPLIED]
         for name in stale:
             from sphinx.util import logging
 
