@@ -271,6 +271,8 @@ def report(days, noise, rest, labels, args, seconds, synthetic_dropout) -> None:
         "shipped heart-rate weights: it never saw activity counts, whose days are "
         "skewed (near zero at night, bursty by day), unlike its training noise.",
         "",
+        "![Acrophase per day, artefact stability, rest phase](real_data.png)",
+        "",
         "## 1. Day-to-day stability within a subject (activity)",
         "",
         "Median over recordings of: the circular SD of the acrophase over days (h); "
