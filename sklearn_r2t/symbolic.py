@@ -202,6 +202,21 @@ class SymbolicModel:
         out = self.equation(params, t)
         return out[..., 0] if self.n_channels == 1 else out
 
+    def linear_basis(self, t_hours: np.ndarray) -> np.ndarray | None:
+        """Basis ``B`` of shape ``(n_timesteps, K)`` when the model is linear in a
+        transformed parameterisation, ``curve = B @ theta``; ``None`` otherwise.
+
+        Single-channel models only. Models that declare a basis are fitted by the
+        batched solver with closed-form weighted least squares (iteratively
+        reweighted for robust losses) instead of Gauss-Newton iterations;
+        :meth:`params_from_linear` maps ``theta`` back to the parameters.
+        """
+        return None
+
+    def params_from_linear(self, theta: np.ndarray) -> np.ndarray:
+        """Parameters ``(n, n_params)`` of basis coefficients ``theta`` ``(n, K)``."""
+        raise NotImplementedError(f"{type(self).__name__} declares no linear basis.")
+
     def normalize(self, y):
         """Map signal values to about [0, 1] with ``output_range`` (per channel)."""
         lo, span = self._range_lo_span()
@@ -230,6 +245,30 @@ def _cosine(t, acrophase, period):
     return torch.cos(_TWO_PI * (t - acrophase) / period)
 
 
+def cosinor_basis(t_hours: np.ndarray, n_harmonics: int, period: float) -> np.ndarray:
+    """Columns ``1, cos(w k t), sin(w k t)`` for ``k = 1..n_harmonics``, ``w = 2 pi / period``."""
+    t = np.asarray(t_hours, dtype=float)
+    cols = [np.ones_like(t)]
+    for k in range(1, n_harmonics + 1):
+        w = _TWO_PI * k / period
+        cols += [np.cos(w * t), np.sin(w * t)]
+    return np.stack(cols, axis=1)
+
+
+def cosinor_params(theta: np.ndarray, n_harmonics: int, period: float) -> np.ndarray:
+    """Mesor, then amplitude and acrophase (hours in ``[0, period / k)``) of each
+    harmonic, from the coefficients on :func:`cosinor_basis`:
+    ``A cos(w k (t - phi)) = A cos(w k phi) cos(w k t) + A sin(w k phi) sin(w k t)``."""
+    theta = np.asarray(theta, dtype=float)
+    P = np.empty_like(theta)
+    P[:, 0] = theta[:, 0]
+    for k in range(1, n_harmonics + 1):
+        a, b = theta[:, 2 * k - 1], theta[:, 2 * k]
+        P[:, 2 * k - 1] = np.hypot(a, b)
+        P[:, 2 * k] = np.mod(np.arctan2(b, a) * period / (_TWO_PI * k), period / k)
+    return P
+
+
 class _Cosinor3(SymbolicModel):
     """Shared body of the three-parameter single-channel cosinors."""
 
@@ -237,6 +276,12 @@ class _Cosinor3(SymbolicModel):
         mesor, amplitude, acrophase = (params[:, i : i + 1] for i in range(3))
         y = mesor + amplitude * _cosine(t_hours[None, :], acrophase, 24.0)
         return y[..., None]
+
+    def linear_basis(self, t_hours):
+        return cosinor_basis(t_hours, 1, 24.0)
+
+    def params_from_linear(self, theta):
+        return cosinor_params(theta, 1, 24.0)
 
 
 class HeartRate(_Cosinor3):
@@ -330,6 +375,14 @@ class SpO2(SymbolicModel):
         baseline, depth, nadir = (params[:, i : i + 1] for i in range(3))
         y = baseline - 0.5 * depth * (1.0 + _cosine(t_hours[None, :], nadir, 24.0))
         return y[..., None]
+
+    def linear_basis(self, t_hours):
+        return cosinor_basis(t_hours, 1, 24.0)
+
+    def params_from_linear(self, theta):
+        # B - D/2 (1 + cos(w (t - nadir))) = (B - D/2) + (D/2) cos(w (t - nadir - 12)).
+        mesor, amp, peak = cosinor_params(theta, 1, 24.0).T
+        return np.stack([mesor + amp, 2.0 * amp, np.mod(peak + 12.0, 24.0)], axis=1)
 
 
 class _ChannelStack(SymbolicModel):
@@ -444,6 +497,12 @@ class Cosinor(SymbolicModel):
             y = y + amplitude * _cosine(i * t_hours[None, :], i * acrophase, self.period_hours)
         return y[..., None]
 
+    def linear_basis(self, t_hours):
+        return cosinor_basis(t_hours, self.n_harmonics, self.period_hours)
+
+    def params_from_linear(self, theta):
+        return cosinor_params(theta, self.n_harmonics, self.period_hours)
+
 
 class FunctionModel(SymbolicModel):
     """A user-defined symbolic model from a torch function and bounds.
@@ -469,6 +528,14 @@ class FunctionModel(SymbolicModel):
     window_hours : float, default=24.0
     channel_names : sequence of str, default=("signal",)
     name : str, default="custom"
+    linear_basis : callable, default=None
+        Opt in to the batched closed-form solver when the function is linear in
+        a transformed parameterisation: ``linear_basis(t_hours) -> B`` (numpy,
+        shape ``(n_timesteps, K)``) with ``function(params, t) == B @ theta``.
+        Requires ``params_from_linear``. Single-channel models only.
+    params_from_linear : callable, default=None
+        ``params_from_linear(theta) -> params``: ``(n, K)`` coefficients on the
+        basis to ``(n, n_params)`` parameters (numpy).
 
     Examples
     --------
@@ -493,6 +560,8 @@ class FunctionModel(SymbolicModel):
         window_hours: float = 24.0,
         channel_names: Sequence[str] = ("signal",),
         name: str = "custom",
+        linear_basis: Callable[[np.ndarray], np.ndarray] | None = None,
+        params_from_linear: Callable[[np.ndarray], np.ndarray] | None = None,
     ):
         if not callable(function):
             raise TypeError("function must be callable: function(params, t_hours) -> Tensor.")
@@ -502,6 +571,14 @@ class FunctionModel(SymbolicModel):
         self._init_args = dict(function=function, bounds=bounds.tolist(), name=name)
         self.function = function
         self.name = name
+        if (linear_basis is None) != (params_from_linear is None):
+            raise ValueError("linear_basis and params_from_linear must be given together.")
+        for arg, value in (("linear_basis", linear_basis),
+                           ("params_from_linear", params_from_linear)):
+            if value is not None and not callable(value):
+                raise TypeError(f"{arg} must be callable, got {type(value).__name__}.")
+        self._linear_basis = linear_basis
+        self._params_from_linear = params_from_linear
         self._bounds = bounds
         self.param_names = tuple(param_names or (f"p{i}" for i in range(n_params)))
         self.param_units = tuple(param_units or ("",) * n_params)
@@ -518,6 +595,22 @@ class FunctionModel(SymbolicModel):
     def equation(self, params, t_hours):
         y = self.function(params, t_hours)
         return y[..., None] if y.ndim == 2 else y
+
+    def linear_basis(self, t_hours):
+        if self._linear_basis is None:
+            return None
+        B = np.asarray(self._linear_basis(np.asarray(t_hours, dtype=float)), dtype=float)
+        if B.ndim != 2 or B.shape[0] != len(t_hours):
+            raise ValueError(
+                f"linear_basis(t_hours) must return shape (n_timesteps, K) = "
+                f"({len(t_hours)}, K), got {B.shape}."
+            )
+        return B
+
+    def params_from_linear(self, theta):
+        if self._params_from_linear is None:
+            return super().params_from_linear(theta)
+        return np.asarray(self._params_from_linear(np.asarray(theta, dtype=float)), dtype=float)
 
 
 def _check_bounds(bounds: np.ndarray, n_params: int) -> None:
