@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_r2t import SymbolicLeastSquares
-from sklearn_r2t import _sequence_fit
+from sklearn_r2t import SymbolicLeastSquares, _sequence_fit
 from sklearn_r2t._robust_losses import LOSSES, TUNING, irls_weights, rho, scipy_loss
 from sklearn_r2t._sequence_fit import fit_sequences
 from sklearn_r2t.datasets import make_wearable_sequences
