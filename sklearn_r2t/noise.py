@@ -50,6 +50,7 @@ from .symbolic import SymbolicModel
 
 __all__ = [
     "PRESETS",
+    "typical_outlier_side",
     "make_noise",
     "check_generator",
     "Corruption",
@@ -785,6 +786,30 @@ def signal_defaults(channel_name: str) -> dict:
     """
     d = _SIGNAL_DEFAULTS.get(channel_name, _SIGNAL_DEFAULTS["default"])
     return {k: dict(v) if isinstance(v, dict) else v for k, v in d.items()}
+
+
+def typical_outlier_side(model: SymbolicModel) -> tuple[str, ...]:
+    """The side most of each channel's default artefacts push readings to.
+
+    ``'above'`` or ``'below'`` per channel, from :func:`signal_defaults`: heart
+    rate rises in activity bursts and cadence-locked spikes, skin temperature
+    and SpO2 fall when the sensor loses contact, and an unknown signal gets the
+    generic upward bursts. This is what ``outlier_side`` of
+    :class:`~sklearn_r2t.SymbolicLeastSquares` assumes in the package's
+    benchmarks; on your own data, decide from what your artefacts do.
+    """
+    sides = []
+    for name in model.channel_names:
+        d = signal_defaults(name)
+        up = 0.0  # rate-weighted share of upward artefacts
+        total = 0.0
+        for key, p_up in (("bursts", None), ("spikes", None), ("drops", 0.0)):
+            if key in d:
+                p = d[key].get("p_positive", 1.0) if p_up is None else p_up
+                up += d[key]["rate"] * p
+                total += d[key]["rate"]
+        sides.append("above" if up >= total / 2 else "below")
+    return tuple(sides)
 
 
 def _scaled(settings: dict, severity: float) -> dict:
