@@ -42,6 +42,7 @@ L1_EPS = 1e-5
 START_ITER = 30  # IRLS rounds of the L1 / quantile start
 SCALE_ITER = 8  # M-step rounds that re-estimate a one-sided scale before fixing it
 MAX_ITER = 50  # M-step rounds at most
+_BASIN_ITER = 8  # least-squares steps from every restart of a nonlinear model
 TOL = 1e-7  # convergence: largest parameter change, relative
 
 
@@ -167,76 +168,96 @@ def linear_m_step(
 # ------------------------------------------------------------- nonlinear LM
 def _value_and_jacobian(f: Callable, P: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``f(P)`` (N, M) and its Jacobian (N, M, p): one forward-mode pass per
-    parameter, each row's parameters affecting only its own outputs."""
+    parameter (native dual numbers), each row's parameters affecting only its own
+    outputs."""
+    import torch.autograd.forward_ad as fwAD
+
     cols, value = [], None
-    for k in range(P.shape[1]):
-        tangent = torch.zeros_like(P)
-        tangent[:, k] = 1.0
-        value, d = torch.func.jvp(f, (P,), (tangent,))
-        cols.append(d)
+    with fwAD.dual_level():
+        for k in range(P.shape[1]):
+            tangent = torch.zeros_like(P)
+            tangent[:, k] = 1.0
+            out = fwAD.unpack_dual(f(fwAD.make_dual(P, tangent)))
+            value = out.primal
+            cols.append(out.tangent)
     return value, torch.stack(cols, dim=-1)
 
 
 def nonlinear_start(
     f: Callable, Y: torch.Tensor, W: torch.Tensor, starts: torch.Tensor, project: Callable,
-    side: str, loss: str, max_iter: int = 100,
+    side: str, loss: str, max_iter: int = START_ITER,
 ) -> torch.Tensor:
-    """Best of ``starts`` ``(n, R, p)`` per row after fitting each (all as extra
-    rows): by least absolute deviations / the one-sided quantile fit, or by least
-    squares when ``loss='linear'``."""
+    """A start per row from ``starts`` ``(n, R, p)``: a few least-squares steps from
+    every start (all as extra rows) pick each row's basin, by the start objective
+    so that outliers do not pick it; then that start alone is fitted by least
+    absolute deviations / the one-sided quantile fit (least squares when
+    ``loss='linear'``)."""
     n, n_starts, p = starts.shape
+    kind = "start" if loss != "linear" else "linear"
+    weights_fn, cost_fn = objective(kind, side)
     P = starts.reshape(n * n_starts, p)
-    Yr, Wr = Y.repeat_interleave(n_starts, 0), W.repeat_interleave(n_starts, 0)
-    weights_fn, cost_fn = objective("start" if loss != "linear" else "linear", side)
-    P = lm(f, Yr, Wr, P, project, weights_fn, cost_fn, max_iter)
-    cost = cost_fn(Yr - f(P), Wr).reshape(n, n_starts)
-    best = cost.nan_to_num(nan=math.inf).argmin(1)
-    return P.reshape(n, n_starts, p)[torch.arange(n), best]
+    if n_starts > 1:
+        Yr, Wr = Y.repeat_interleave(n_starts, 0), W.repeat_interleave(n_starts, 0)
+        ones = torch.ones(Yr.shape[0], dtype=Yr.dtype)
+        P = lm(f, Yr, Wr, P, project, "linear", side, ones, max_iter=_BASIN_ITER)
+        cost = cost_fn(Yr - f(P), Wr, ones).reshape(n, n_starts)
+        best = cost.nan_to_num(nan=math.inf).argmin(1)
+        P = P.reshape(n, n_starts, p)[torch.arange(n), best]
+    ones = torch.ones(n, dtype=Y.dtype)
+    return lm(f, Y, W, P, project, kind, side, ones, max_iter)
 
 
-def objective(kind: str, side: str = "both", scale: torch.Tensor | None = None):
-    """``(weights_fn, cost_fn)`` of one phase: ``kind`` is ``'start'`` (L1 or
-    quantile, by ``side``) or a loss name (at ``scale``)."""
+def objective(kind: str, side: str = "both"):
+    """``(weights_fn, cost_fn)`` of one phase, each ``fn(R, W, scale)``: ``kind`` is
+    ``'start'`` (L1 or quantile, by ``side``; the scale is unused) or a loss name."""
     if kind == "linear":
-        return (lambda R, W: W), (lambda R, W: (W * R * R).sum(1))
+        return (lambda R, W, s: W), (lambda R, W, s: (W * R * R).sum(1))
     if kind == "start":
-        return (lambda R, W: start_weights(R, W, side)), (lambda R, W: start_cost(R, W, side))
-    return (lambda R, W: m_weights(R, W, kind, scale)), (lambda R, W: m_cost(R, W, kind, scale))
+        return (lambda R, W, s: start_weights(R, W, side)), (
+            lambda R, W, s: start_cost(R, W, side))
+    return (lambda R, W, s: m_weights(R, W, kind, s)), (lambda R, W, s: m_cost(R, W, kind, s))
 
 
-def lm(f, Y, W, P, project, weights_fn, cost_fn, max_iter):
+def lm(f, Y, W, P, project, kind, side, scale, max_iter):
     """Levenberg-Marquardt on the IRLS-weighted problem, accepted on the true cost
-    (so every accepted step decreases it, also for redescending losses)."""
+    (so every accepted step decreases it, also for redescending losses). Rows stop
+    on their own (negligible gain or step), and only moving rows are computed."""
+    weights_fn, cost_fn = objective(kind, side)
     N, p = P.shape
-    lam = torch.full((N,), 1e-3, dtype=P.dtype)
+    P = P.clone()
     eye = torch.eye(p, dtype=P.dtype)
+    lam = torch.full((N,), 1e-3, dtype=P.dtype)
     value, J = _value_and_jacobian(f, P)
     R = Y - value
-    cost = cost_fn(R, W)
-    active = torch.ones(N, dtype=torch.bool)
+    cost = cost_fn(R, W, scale)
+    idx = torch.arange(N)
     for _ in range(max_iter):
-        w = weights_fn(R, W)
-        JW = J * w[:, :, None]
-        A = JW.transpose(1, 2) @ J
-        g = (JW * R[:, :, None]).sum(1)
+        Pa, Ra, Ja, Ya, Wa = P[idx], R[idx], J[idx], Y[idx], W[idx]
+        w = weights_fn(Ra, Wa, scale[idx])
+        JW = Ja * w[:, :, None]
+        A = JW.transpose(1, 2) @ Ja
+        g = (JW * Ra[:, :, None]).sum(1)
         diag = A.diagonal(dim1=1, dim2=2)
-        damp = lam[:, None] * diag.clamp_min(1e-12 * diag.amax(1, keepdim=True).clamp_min(1e-300))
+        floor = 1e-12 * diag.amax(1, keepdim=True).clamp_min(1e-300)
+        damp = lam[idx, None] * diag.clamp_min(floor)
         step = torch.linalg.solve(A + torch.diag_embed(damp) + 1e-14 * eye, g.unsqueeze(-1))
-        cand = project(P + step.squeeze(-1).nan_to_num(0.0))
-        c_val = f(cand)
-        c_R = Y - c_val
-        c_cost = cost_fn(c_R, W)
-        better = active & (c_cost <= cost)
-        gain = (cost - c_cost) / cost.clamp_min(1e-300)
-        P = torch.where(better[:, None], cand, P)
-        R = torch.where(better[:, None], c_R, R)
-        cost = torch.where(better, c_cost, cost)
-        lam = torch.where(better, (lam / 3.0).clamp_min(1e-9), (lam * 5.0).clamp_max(1e9))
-        # Done: a negligible accepted gain, or damping so large no step is left.
-        active &= ~((better & (gain < 1e-10)) | (lam >= 1e9))
-        if not active.any():
+        step = step.squeeze(-1).nan_to_num(0.0)
+        cand = project(Pa + step)
+        c_R = Ya - f(cand)
+        c_cost = cost_fn(c_R, Wa, scale[idx])
+        better = c_cost <= cost[idx]
+        gain = (cost[idx] - c_cost) / cost[idx].clamp_min(1e-300)
+        moved = (cand - Pa).abs().amax(1) / (1.0 + Pa.abs().amax(1))
+        acc = idx[better]
+        P[acc], R[acc], cost[acc] = cand[better], c_R[better], c_cost[better]
+        lam[idx] = torch.where(better, (lam[idx] / 3.0).clamp_min(1e-9),
+                               (lam[idx] * 5.0).clamp_max(1e9))
+        if acc.numel():
+            J[acc] = _value_and_jacobian(f, P[acc])[1]
+        # A row is done once an accepted step gains or moves next to nothing, or
+        # the damping has grown so large that no step is left.
+        done = (better & ((gain < 1e-8) | (moved < TOL))) | (lam[idx] >= 1e9)
+        idx = idx[~done]
+        if idx.numel() == 0:
             break
-        if better.any():
-            idx = better.nonzero().squeeze(1)
-            J[idx] = _value_and_jacobian(f, P[idx])[1]
     return P

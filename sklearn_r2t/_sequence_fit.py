@@ -43,7 +43,7 @@ _ONE_SIDED_ROUNDS = 3
 # Sequences per chunk: bounds memory (a chunk's arrays are a few times n * T
 # floats) while keeping each tensor operation large enough to amortise its cost.
 _CHUNK_LINEAR = 8192
-_CHUNK_NONLINEAR = 1024
+_CHUNK_NONLINEAR = 4096
 
 
 class _ChannelProblem:
@@ -151,9 +151,8 @@ def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev
             elif problem.B is not None:
                 theta = bf.linear_m_step(problem.B, Yn, W, theta, loss, scale)
             else:
-                weights_fn, cost_fn = bf.objective(loss, scale=scale)
-                theta = bf.lm(problem.curves, Yn, W, theta, problem.project, weights_fn,
-                              cost_fn, max_iter=100)
+                theta = bf.lm(problem.curves, Yn, W, theta, problem.project, loss, side, scale,
+                              max_iter=bf.MAX_ITER)
             if k < rounds - 1:
                 scale = bf.robust_scale(problem.residuals(Yn, theta), obs, side)
     return problem.to_params(theta)
