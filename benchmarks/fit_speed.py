@@ -358,7 +358,7 @@ def main(argv=None):
     mem = memory(args.memory_n)
     print(f"  {mem}", flush=True)
     print("sweep", flush=True)
-    sweep_rows = sweep([HeartRate(), SkinTemperature(), SpO2(), Wearable()], range(6),
+    sweep_rows = sweep([HeartRate(), SkinTemperature(), SpO2(), Wearable()], range(7),
                        args.sweep_n, args.random_state)
     elapsed = time.perf_counter() - start
     args.out.mkdir(parents=True, exist_ok=True)
