@@ -44,6 +44,7 @@ SCALE_ITER = 8  # M-step rounds that re-estimate a one-sided scale before fixing
 MAX_ITER = 50  # M-step rounds at most
 _BASIN_ITER = 8  # least-squares steps from every restart of a nonlinear model
 TOL = 1e-7  # convergence: largest parameter change, relative
+START_TOL = 1e-5  # the same for the start, which only has to land in the right basin
 
 
 def weighted_lstsq(B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
@@ -131,16 +132,24 @@ def m_cost(R, obs, loss, scale):
 # ------------------------------------------------------------------ linear IRLS
 def linear_start(B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor, side: str) -> torch.Tensor:
     """High-breakdown start by IRLS: least absolute deviations (``side='both'``) or
-    the low (``'above'``) / high (``'below'``) quantile fit, from least squares."""
+    the low (``'above'``) / high (``'below'``) quantile fit, from least squares.
+    Rows stop once their coefficients settle (:data:`START_TOL`)."""
     theta = weighted_lstsq(B, Y, W)
+    idx = torch.arange(Y.shape[0], device=Y.device)
     for _ in range(START_ITER):
-        theta = weighted_lstsq(B, Y, start_weights(Y - theta @ B.T, W, side))
+        Ya, th = Y[idx], theta[idx]
+        new = weighted_lstsq(B, Ya, start_weights(Ya - th @ B.T, W[idx], side))
+        step = (new - th).abs().amax(1) / (1.0 + th.abs().amax(1))
+        theta[idx] = new
+        idx = idx[step > START_TOL]
+        if idx.numel() == 0:
+            break
     return theta
 
 
 def linear_m_step(
     B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor, theta: torch.Tensor, loss: str,
-    scale: torch.Tensor,
+    scale: torch.Tensor, max_iter: int = MAX_ITER,
 ) -> torch.Tensor:
     """IRLS with ``loss`` at a fixed ``scale`` from ``theta``, row by row to
     convergence (a converged row stops changing, so a row's answer does not
@@ -150,7 +159,7 @@ def linear_m_step(
     n_min = B.shape[1] + 1
     theta = theta.clone()
     idx = torch.arange(Y.shape[0], device=Y.device)
-    for _ in range(MAX_ITER):
+    for _ in range(max_iter):
         # Only rows still moving are iterated: most converge in a few rounds.
         Ya, Wa, th = Y[idx], W[idx], theta[idx]
         Wm = m_weights(Ya - th @ B.T, Wa, loss, scale[idx])

@@ -40,6 +40,7 @@ SOLVERS = ("batched", "scipy")
 # automatic one-sided scale: the quantile start sits low in the clean samples, so
 # the first scale is too small; two rounds bring the fit to their middle.
 _ONE_SIDED_ROUNDS = 3
+_ROUND_ITER = 10
 # Sequences per chunk: bounds memory (a chunk's arrays are a few times n * T
 # floats) while keeping each tensor operation large enough to amortise its cost.
 _CHUNK_LINEAR = 8192
@@ -144,15 +145,18 @@ def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev
             scale = bf.robust_scale(problem.residuals(Yn, theta), obs, side)
         rounds = _ONE_SIDED_ROUNDS if (auto and side != "both" and loss != "linear") else 1
         for k in range(rounds):
+            # Rounds before the last only move the fit towards the clean samples for
+            # the next scale estimate: a few iterations do.
+            n_iter = bf.MAX_ITER if k == rounds - 1 else _ROUND_ITER
             if loss == "linear" and problem.B is not None:  # closed form, either solver
                 theta = bf.weighted_lstsq(problem.B, Yn, W)
-            elif solver == "scipy":
+            elif solver == "scipy" and k == rounds - 1:
                 theta = _scipy_m_step(problem, Y, theta, loss, scale, max_nfev)
             elif problem.B is not None:
-                theta = bf.linear_m_step(problem.B, Yn, W, theta, loss, scale)
+                theta = bf.linear_m_step(problem.B, Yn, W, theta, loss, scale, n_iter)
             else:
                 theta = bf.lm(problem.curves, Yn, W, theta, problem.project, loss, side, scale,
-                              max_iter=bf.MAX_ITER)
+                              max_iter=n_iter)
             if k < rounds - 1:
                 scale = bf.robust_scale(problem.residuals(Yn, theta), obs, side)
     return problem.to_params(theta)
