@@ -137,14 +137,19 @@ def linear_start(B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor, side: str) -
     theta = weighted_lstsq(B, Y, W)
     idx = torch.arange(Y.shape[0], device=Y.device)
     for _ in range(START_ITER):
-        Ya, th = Y[idx], theta[idx]
-        new = weighted_lstsq(B, Ya, start_weights(Ya - th @ B.T, W[idx], side))
+        Ya, Wa, th = _rows(Y, idx), _rows(W, idx), _rows(theta, idx)
+        new = weighted_lstsq(B, Ya, start_weights(Ya - th @ B.T, Wa, side))
         step = (new - th).abs().amax(1) / (1.0 + th.abs().amax(1))
         theta[idx] = new
         idx = idx[step > START_TOL]
         if idx.numel() == 0:
             break
     return theta
+
+
+def _rows(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """``t[idx]``, without the copy while every row is still active."""
+    return t if idx.numel() == t.shape[0] else t[idx]
 
 
 def linear_m_step(
@@ -161,8 +166,8 @@ def linear_m_step(
     idx = torch.arange(Y.shape[0], device=Y.device)
     for _ in range(max_iter):
         # Only rows still moving are iterated: most converge in a few rounds.
-        Ya, Wa, th = Y[idx], W[idx], theta[idx]
-        Wm = m_weights(Ya - th @ B.T, Wa, loss, scale[idx])
+        Ya, Wa, th = _rows(Y, idx), _rows(W, idx), _rows(theta, idx)
+        Wm = m_weights(Ya - th @ B.T, Wa, loss, _rows(scale, idx))
         new = weighted_lstsq(B, Ya, Wm)
         # A row whose weights all but vanish (every residual rejected) keeps its start.
         take = (Wm > 1e-6).sum(1) >= n_min
