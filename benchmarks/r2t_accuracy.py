@@ -7,7 +7,8 @@ default ``f_scale=1`` and with ``f_scale='auto'``, Cauchy and Tukey's bisquare w
 'auto', and the bisquare with ``outlier_side`` set to the side the signal's
 artefacts push (the strongest classical rival), each also as a ratio to the oracle
 (least squares on the samples no artefact touched). Also: batched CPU inference
-speed against the SoftL1 fit, and R2T trained from scratch under a time budget (accuracy-versus-time curve).
+speed against the SoftL1 fit, and R2T trained from scratch under a time budget
+(accuracy-versus-time curve).
 
 Writes ``benchmarks/results/r2t_*.md|json|png``; each file records the command.
 
