@@ -12,8 +12,8 @@ One estimator, two solvers:
 3. the **M-step**: the chosen loss at that fixed scale, from the start.
 
 ``solver='batched'`` runs all three on whole chunks of sequences at once
-(:mod:`._batched_fit`); ``solver='scipy'`` shares steps 1 and 2 and runs the M-step
-per sequence with :func:`scipy.optimize.least_squares`, as a reference.
+(:mod:`._batched_fit`); ``solver='scipy'`` runs all three one sequence at a time
+with :func:`scipy.optimize.least_squares`: an independent reference.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ SOLVERS = ("batched", "scipy")
 # the first scale is too small; two rounds bring the fit to their middle.
 _ONE_SIDED_ROUNDS = 3
 _ROUND_ITER = 10
+# Soft-L1 margin of the scipy solver's start (normalised units): far below any
+# sensor noise, so the smooth surrogate is least absolute deviations.
+_L1_MARGIN = 1e-4
 # Sequences per chunk: bounds memory (a chunk's arrays are a few times n * T
 # floats) while keeping each tensor operation large enough to amortise its cost.
 _CHUNK_LINEAR = 8192
@@ -64,6 +67,8 @@ class _ChannelProblem:
         # Linear models are fitted in physical coefficients with Y and B divided by
         # the span, so residuals (and scales) are in normalised units.
         self.B = None if B is None else torch.from_numpy(B / self.span)
+        x_scale = np.where(self.angular, self.periods, b[:, 1] - b[:, 0])
+        self.step = torch.from_numpy(1e-5 * x_scale)  # central-difference step
         self.lb = torch.from_numpy(np.where(self.angular, -np.inf, b[:, 0]))
         self.ub = torch.from_numpy(np.where(self.angular, np.inf, b[:, 1]))
 
@@ -120,6 +125,8 @@ class _ChannelProblem:
 def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev):
     """Fit one chunk of one channel: ``Y`` physical ``(n, T)`` with NaN; returns
     parameters ``(n, n_params)`` (NaN for rows the caller marks as unfittable)."""
+    if solver == "scipy":
+        return _fit_chunk_scipy(problem, Y, x0, loss, f_scale, side, n_restarts, max_nfev)
     obs_np = ~np.isnan(Y)
     obs = torch.from_numpy(obs_np)
     W = obs.to(torch.float64)
@@ -136,7 +143,8 @@ def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev
         else:
             S = torch.from_numpy(problem.starts(n_restarts))
             S = S[None].expand(Y.shape[0], -1, -1).contiguous()
-            theta = bf.nonlinear_start(problem.curves, Yn, W, S, problem.project, side, loss)
+            theta = bf.nonlinear_start(problem.curves, problem.step, Yn, W, S, problem.project,
+                                       side, loss)
         # 2. scale and 3. M-step
         auto = f_scale == "auto"
         if loss == "linear" or not auto:
@@ -148,50 +156,86 @@ def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev
             # Rounds before the last only move the fit towards the clean samples for
             # the next scale estimate: a few iterations do.
             n_iter = bf.MAX_ITER if k == rounds - 1 else _ROUND_ITER
-            if loss == "linear" and problem.B is not None:  # closed form, either solver
+            if loss == "linear" and problem.B is not None:  # closed form
                 theta = bf.weighted_lstsq(problem.B, Yn, W)
-            elif solver == "scipy" and k == rounds - 1:
-                theta = _scipy_m_step(problem, Y, theta, loss, scale, max_nfev)
             elif problem.B is not None:
                 theta = bf.linear_m_step(problem.B, Yn, W, theta, loss, scale, n_iter)
             else:
-                theta = bf.lm(problem.curves, Yn, W, theta, problem.project, loss, side, scale,
-                              max_iter=n_iter)
+                theta = bf.lm(problem.curves, problem.step, Yn, W, theta, problem.project, loss,
+                              side, scale, max_iter=n_iter)
             if k < rounds - 1:
                 scale = bf.robust_scale(problem.residuals(Yn, theta), obs, side)
     return problem.to_params(theta)
 
 
-def _scipy_m_step(problem, Y, theta, loss, scale, max_nfev):
-    """The M-step, one sequence at a time, with :func:`scipy.optimize.least_squares`
-    (method ``'trf'``, the model's bounds, exact Jacobians by forward mode)."""
-    P0 = problem.wrap(problem.to_params(theta))
-    out = P0.copy()
-    lb, ub = problem.lb.numpy(), problem.ub.numpy()
-    b = problem.model.bounds
-    x_scale = np.where(problem.angular, problem.periods, b[:, 1] - b[:, 0])
-    rho = scipy_loss(loss)
-    for i in range(Y.shape[0]):
-        obs = ~np.isnan(Y[i])
-        if not obs.any() or not np.all(np.isfinite(P0[i])):
-            continue
-        y = torch.from_numpy((Y[i, obs] - problem.lo) / problem.span)
-        idx = torch.from_numpy(np.flatnonzero(obs))
+def _fit_chunk_scipy(problem, Y, x0, loss, f_scale, side, n_restarts, max_nfev):
+    """The same estimator, one sequence at a time, every step with
+    :func:`scipy.optimize.least_squares` (method ``'trf'``, the model's bounds): the
+    independent reference of the batched solver.
 
-        def fun(p, y=y, idx=idx):
-            with torch.no_grad():
+    The start minimises scipy's ``soft_l1`` with a margin far below the noise
+    (:data:`_L1_MARGIN`), least absolute deviations for every residual that
+    matters, from every restart; for one side, of the residuals multiplied by
+    the quantile weights, which is the check loss of the quantile fit.
+    """
+    lb, ub = problem.lb.numpy(), problem.ub.numpy()
+    x_scale = problem.step.numpy() / 1e-5
+    starts = np.clip(problem.starts(n_restarts), lb, ub)
+    q = bf.SIDE_QUANTILE
+    auto = f_scale == "auto"
+    rounds = _ONE_SIDED_ROUNDS if (auto and side != "both" and loss != "linear") else 1
+    out = np.full((Y.shape[0], problem.model.n_params), np.nan)
+    with torch.no_grad():
+        for i in range(Y.shape[0]):
+            obs = ~np.isnan(Y[i])
+            y = torch.from_numpy((Y[i, obs] - problem.lo) / problem.span)
+            idx = torch.from_numpy(np.flatnonzero(obs))
+
+            def fun(p, y=y, idx=idx):  # f - y: minus the residual
                 return (problem.curves(torch.from_numpy(p)[None])[0, idx] - y).numpy()
 
-        def jac(p, idx=idx):
-            J = bf._value_and_jacobian(problem.curves, torch.from_numpy(p)[None])[1]
-            return J[0, idx].numpy()
+            def jac(p, idx=idx):
+                P = torch.from_numpy(p)[None]
+                return bf.value_and_jacobian(problem.curves, P, problem.step)[1][0, idx].numpy()
 
-        res = least_squares(
-            fun, np.clip(P0[i], lb, ub), jac=jac, bounds=(lb, ub), loss=rho,
-            f_scale=float(scale[i]), x_scale=x_scale, method="trf", max_nfev=max_nfev,
-        )
-        out[i] = res.x
-    return problem.from_params(out)
+            def side_weights(p, fun=fun):
+                above = fun(p) < 0  # the sample lies above the curve
+                if side == "both":
+                    return np.ones_like(above, dtype=float)
+                return np.where(above == (side == "above"), q, 1.0 - q)
+
+            def fit(fn, jc, p0, rho, scale):
+                return least_squares(fn, p0, jac=jc, bounds=(lb, ub), loss=rho, f_scale=scale,
+                                     x_scale=x_scale, method="trf", max_nfev=max_nfev)
+
+            # 1. start
+            if x0 is not None:
+                p = np.clip(x0[i], lb, ub)
+            else:
+                if loss == "linear":
+                    fits = [fit(fun, jac, s0, "linear", 1.0) for s0 in starts]
+                else:
+                    fits = [fit(lambda p, fun=fun: fun(p) * side_weights(p),
+                                lambda p, jac=jac: jac(p) * side_weights(p)[:, None],
+                                s0, "soft_l1", _L1_MARGIN) for s0 in starts]
+                p = min(fits, key=lambda r: r.cost).x
+            if loss == "linear":
+                out[i] = p
+                continue
+
+            # 2. scale and 3. M-step, as the batched solver does
+            def scale_at(p, fun=fun, obs=obs):
+                R = torch.zeros(1, Y.shape[1], dtype=torch.float64)
+                R[0, torch.from_numpy(np.flatnonzero(obs))] = torch.from_numpy(-fun(p))
+                return float(bf.robust_scale(R, torch.from_numpy(obs)[None], side)[0])
+
+            scale = scale_at(p) if auto else float(f_scale)
+            for k in range(rounds):
+                p = fit(fun, jac, p, scipy_loss(loss), scale).x
+                if k < rounds - 1:
+                    scale = scale_at(p)
+            out[i] = p
+    return out
 
 
 def _check_side(outlier_side, model: SymbolicModel) -> tuple[str, ...]:
@@ -336,6 +380,9 @@ def fit_sequences(
 
     chunk = _CHUNK_LINEAR if all(m.linear_basis(m.t_hours(X.shape[1])) is not None
                                  for m in components) else _CHUNK_NONLINEAR
+    n_workers = min(effective_n_jobs(n_jobs), max(rows.size, 1)) if solver == "scipy" else 1
+    if n_workers > 1:  # at least one chunk per worker
+        chunk = min(chunk, -(-rows.size // n_workers))
     bounds = [(s, min(s + chunk, rows.size)) for s in range(0, rows.size, chunk)]
     out = np.full((X.shape[0], model.n_params), np.nan)
 
@@ -352,7 +399,6 @@ def fit_sequences(
 
     from tqdm.auto import tqdm
 
-    n_workers = min(effective_n_jobs(n_jobs), max(len(bounds), 1)) if solver == "scipy" else 1
     if n_workers > 1:
         results = Parallel(n_jobs=n_workers)(delayed(run)(lo, hi) for lo, hi in bounds)
     else:
