@@ -15,9 +15,10 @@ Methods
 - ``batched <loss>``: :class:`~sklearn_r2t.SymbolicLeastSquares` (default solver) at
   every loss, ``f_scale='auto'``; ``bisquare one-sided``: with ``outlier_side`` set to
   the side the signal's artefacts push (``typical_outlier_side``).
-- ``scipy <loss>``: the same estimator with ``solver='scipy'`` (per-sequence
-  :func:`scipy.optimize.least_squares` M-step): timed on a subset (it is ~100x
-  slower), accuracy on that subset beside the batched fit of the same subset.
+- ``scipy <loss>``: the same estimator with ``solver='scipy'`` (start, scale and
+  M-step one sequence at a time with :func:`scipy.optimize.least_squares`): timed on
+  a subset (it is 60-900x slower), accuracy on that subset beside the batched fit of
+  the same subset.
 - ``statsmodels RLM``: :class:`statsmodels.robust.robust_linear_model.RLM` with
   ``TukeyBiweight`` on the cosinor design (1, cos, sin), one sequence at a time,
   NaN samples dropped: at its defaults (least-squares start, MAD rescaled every
