@@ -340,7 +340,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
-    ap.add_argument("--decay-sizes", type=int, nargs="+", default=[1_000, 10_000])
+    ap.add_argument("--decay-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     ap.add_argument("--subset", type=int, default=300,
                     help="sequences for the per-sequence (scipy, statsmodels) methods")
     ap.add_argument("--sweep-n", type=int, default=1000)
