@@ -88,6 +88,8 @@ def check_generator(random_state=None) -> np.random.Generator:
     if random_state is None or isinstance(random_state, numbers.Integral):
         if isinstance(random_state, bool):
             raise TypeError("random_state must be None, an int, a RandomState or a Generator.")
+        if random_state is not None and random_state < 0:
+            raise ValueError(f"random_state must be a non-negative int, got {random_state}.")
         return np.random.default_rng(random_state)
     if isinstance(random_state, np.random.Generator):
         return random_state
@@ -225,6 +227,8 @@ def _as_3d_copy(X) -> tuple[np.ndarray, bool]:
         X = np.array(X, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"X must be a numeric array: {exc}") from None
+    if X.ndim in (2, 3) and X.shape[1] == 0:
+        raise ValueError(f"X must have at least one time step, got shape {X.shape}.")
     if X.ndim == 2:
         return X[:, :, None], True
     if X.ndim == 3:
