@@ -187,11 +187,13 @@ def _as_3d(a: np.ndarray) -> np.ndarray:
     return a[:, :, None] if a.ndim == 2 else a
 
 
-def _network_params(module, model, X, batch_size=4096):
+def _network_params(module, model, X, batch_size=256):
     """The network's parameters for ``(n, T, C)`` sequences, encoded batch by batch.
 
     Encoding a batch at a time keeps memory flat: the float32 copies of the input
-    never exist for the whole array at once.
+    never exist for the whole array at once. Batches are small because attention
+    stores ``batch * n_heads * T * T`` floats (600 MB at 4096 sequences of 96 steps);
+    on a CPU, 256 is also faster than 4096 (2.98 s vs 5.13 s for 8,192 sequences).
     """
     device = next(module.parameters()).device
     out = np.empty((len(X), model.n_params))
