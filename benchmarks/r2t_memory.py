@@ -72,9 +72,14 @@ def main(argv=None) -> None:
     data = Path(args.data)
     if not data.is_file() or np.load(data, mmap_mode="r").shape[0] != args.n_sequences:
         generate(data, args.n_sequences, args.seed)
-    result = json.loads(subprocess.run([sys.executable, "-c", CHILD, str(data)],
+    # Run from / so that the code measured is the one on PYTHONPATH (or installed),
+    # not a checkout that happens to be the working directory.
+    result = json.loads(subprocess.run([sys.executable, "-c", CHILD, str(data.resolve())],
                                        check=True, capture_output=True, text=True,
-                                       env=os.environ).stdout)
+                                       env=os.environ, cwd="/").stdout)
+    result["code"] = subprocess.run(
+        [sys.executable, "-c", "import sklearn_r2t; print(sklearn_r2t.__file__)"],
+        capture_output=True, text=True, env=os.environ, cwd="/").stdout.strip()
     result["peak_above_input_mb"] = result["peak_mb"] - result["input_mb"]
     result["peak_above_rss_before_mb"] = result["peak_mb"] - result["rss_before_mb"]
     print(json.dumps(result, indent=2))
