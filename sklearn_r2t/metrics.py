@@ -58,7 +58,7 @@ def parameter_errors(model: SymbolicModel, params_true, params_pred) -> np.ndarr
 
 
 def _check_arrays(a, b, name_a, name_b):
-    """Two real float64 arrays of one shape with at least one row; NaN allowed, inf not."""
+    """Two real float64 arrays broadcast to one shape, at least one row; NaN allowed, not inf."""
     arrays = []
     for value, name in ((a, name_a), (b, name_b)):
         arr = np.asarray(value)
@@ -69,9 +69,12 @@ def _check_arrays(a, b, name_a, name_b):
             raise ValueError(f"{name} must be finite and within the float32 range "
                              "(NaN marks a missing value).")
         arrays.append(arr)
-    if arrays[0].shape != arrays[1].shape:
+    try:  # one curve or parameter row may stand for all (e.g. a baseline)
+        shape = np.broadcast_shapes(arrays[0].shape, arrays[1].shape)
+    except ValueError:
         raise ValueError(f"{name_a} and {name_b} must have the same shape, got "
-                         f"{arrays[0].shape} and {arrays[1].shape}.")
+                         f"{arrays[0].shape} and {arrays[1].shape}.") from None
+    arrays = [np.broadcast_to(arr, shape) for arr in arrays]
     if arrays[0].ndim == 0 or arrays[0].shape[0] == 0:
         raise ValueError(f"{name_a} and {name_b} need at least one row, got shape "
                          f"{arrays[0].shape}.")
