@@ -336,8 +336,9 @@ class _StepBudget(Callback):
     training stops. So a fit under ``max_time`` is reproducible given its step
     count (``n_steps_``); the count itself depends on the machine.
 
-    Training stops, with the last (possibly partial) epoch scored, when the steps
-    are spent; the net's training iterator asks :meth:`exhausted` before each batch.
+    Training stops, with the last (possibly partial) epoch scored and logged, when
+    the steps are spent: the net's training iterator asks :meth:`exhausted` before
+    each batch, and the next epoch does not begin.
     """
 
     def __init__(self, lr, max_steps, steps_per_epoch, max_time=None, start=None,
@@ -398,11 +399,16 @@ class _StepBudget(Callback):
             return True
         return False
 
+    def on_epoch_begin(self, net, **kwargs):
+        # Stop here rather than at the previous epoch's end, so that every end-of-epoch
+        # callback (validation, early stopping, skorch's log) has seen that epoch.
+        if self.step_ and self.exhausted():
+            net.history.pop()  # skorch opened this epoch's row; it never runs
+            raise _StopTraining
+
     def on_epoch_end(self, net, **kwargs):
         net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
         net.history.record("steps", self.step_)
-        if self.exhausted():
-            raise _StopTraining
 
 
 class _Until:
@@ -890,13 +896,13 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             overhead_batches=2 * math.ceil(len(y_valid) / self.batch_size),
         )
         callbacks = [
+            # First: at an epoch's start it stops training before new data is drawn.
+            ("budget", budget),
             ("fresh_synthetic", _FreshSynthetic(stream, self.n_synthetic)),
             ("valid_median_mse", _ValidMedianMSE(X_valid, y_valid, n_curve)),
             ("clip", GradientNormClipping(gradient_clip_value=1.0)),
             ("early_stopping", _EarlyStopping(monitor="valid_median_mse",
                                               patience=self.patience, load_best=True)),
-            # Last: it ends training only after early stopping has scored the epoch.
-            ("budget", budget),
         ]
         if self.verbose:
             callbacks.append(("progress", ProgressBar()))
