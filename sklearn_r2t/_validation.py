@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -38,7 +39,13 @@ def validate_sequences(estimator, X, model: SymbolicModel, *, reset: bool) -> np
     non-numeric values, empty input, the wrong number of dimensions or channels,
     and lengths the model cannot use raise a ``ValueError`` naming the problem.
     The caller's array is never written to (callers treat the result as read-only).
+    With ``reset=True``, ``n_features_in_`` (and ``feature_names_in_``) are recorded
+    on ``estimator`` only once every check has passed, so a rejected ``X`` leaves
+    the estimator's previous fitted state as it was.
     """
+    target = estimator
+    if reset:
+        estimator = copy.copy(estimator)  # validate_data records the attributes on it
     # np.asarray, not np.ndim: array-likes that only implement __array__ must work too.
     ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
     expected = 2 if model.n_channels == 1 else 3
@@ -70,6 +77,12 @@ def validate_sequences(estimator, X, model: SymbolicModel, *, reset: bool) -> np
         )
     model.check_n_timesteps(X.shape[1])
     _check_float32_range(X)
+    if reset:
+        target.n_features_in_ = estimator.n_features_in_
+        if hasattr(estimator, "feature_names_in_"):
+            target.feature_names_in_ = estimator.feature_names_in_
+        elif hasattr(target, "feature_names_in_"):
+            del target.feature_names_in_
     return X
 
 

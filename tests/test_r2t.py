@@ -551,3 +551,20 @@ def test_transform_encodes_in_batches(heart_rate_data):
     full = r2t_module._network_params(est.module_, est.model_, X3, batch_size=4096)
     small = r2t_module._network_params(est.module_, est.model_, X3, batch_size=7)
     np.testing.assert_allclose(small, full, rtol=1e-5)
+
+
+@pytest.mark.parametrize("make", [lambda: R2TRegressor(random_state=0, **TINY),
+                                  lambda: SymbolicLeastSquares(n_restarts=1)],
+                         ids=["R2TRegressor", "SymbolicLeastSquares"])
+@pytest.mark.parametrize("bad", ["short", "channels", "float32"])
+def test_rejected_input_keeps_the_previous_fit(make, bad, heart_rate_data):
+    # validate_sequences records n_features_in_ only once every check has passed.
+    X = heart_rate_data.X[:10]
+    est = make().fit(X)
+    before = est.transform(X)
+    X_bad = {"short": X[:, :3], "channels": np.stack([X, X], axis=2),
+             "float32": np.where(np.isnan(X), 1e39, X)}[bad]
+    with pytest.raises(ValueError):
+        est.fit(X_bad)
+    assert est.n_features_in_ == 96
+    np.testing.assert_array_equal(est.transform(X), before)
