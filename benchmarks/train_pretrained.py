@@ -73,7 +73,12 @@ def model_card(name, config, training, metrics) -> str:
     for preset, m in metrics.items():
         errs = ", ".join(f"{k} {v:.3g}" for k, v in m["median_abs_param_error"].items())
         lines.append(f"| {preset} | {m['median_normalized_mse']:.3g} | {errs} |")
-    lines += ["", "Errors on angular parameters (acrophase, nadir) are circular, in hours.", ""]
+    lines += ["", "Errors on angular parameters (acrophase, nadir) are circular, in hours.", "",
+              "## File format", "",
+              "Weight-file format 1: the tensors with the model's identity (name, class, "
+              "parameter names, bounds, output range, window), the sequence length, the "
+              "architecture, the held-out metrics above and a SHA-256 checksum of all of it, "
+              "checked on loading.", ""]
     return "\n".join(lines)
 
 
