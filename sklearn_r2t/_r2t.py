@@ -504,7 +504,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         The symbolic equation; ``None`` means :class:`~sklearn_r2t.symbolic.HeartRate`.
     noise : str or callable, default="combined"
         Training noise: a preset name of :func:`sklearn_r2t.noise.make_noise` or a
-        corruption object.
+        corruption object. Checked by ``fit`` even when the shipped weights are used.
     d_model : int, default=32
         Width of the encoder. The paper uses 192 with 16 heads; the shipped
         weights use 32 with 4 heads, which trains about 10x faster on a CPU (see
