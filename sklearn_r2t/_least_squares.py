@@ -20,7 +20,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._batched_fit import MAD_TO_SIGMA as _MAD_TO_SIGMA
 from ._robust_losses import LOSSES
 from ._sequence_fit import OUTLIER_SIDES, SOLVERS, _check_side, fit_sequences
-from ._validation import all_missing_rows, check_model, validate_sequences
+from ._validation import all_missing_rows, check_float32_range, check_model, validate_sequences
 from .symbolic import HeartRate, SymbolicModel
 
 __all__ = ["SymbolicLeastSquares", "SoftL1Regressor", "fit_sequences"]
@@ -184,7 +184,14 @@ class SoftL1Regressor(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
+        y_dtype = np.asarray(y).dtype
+        if y_dtype.kind in "USV":  # validate_data would fail in a numpy ufunc
+            raise ValueError(
+                f"y must be numeric (a regression target), got an array of {y_dtype} strings."
+            )
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        check_float32_range(X, "X")
+        check_float32_range(y, "y")
         w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         n_samples, n_features = X.shape
         alpha = float(self.alpha)

@@ -76,7 +76,7 @@ def validate_sequences(estimator, X, model: SymbolicModel, *, reset: bool) -> np
             f"{model.channel_names}, got X with {X.shape[2]} channel(s) on the last axis."
         )
     model.check_n_timesteps(X.shape[1])
-    _check_float32_range(X)
+    check_float32_range(X)
     if reset:
         target.n_features_in_ = estimator.n_features_in_
         if hasattr(estimator, "feature_names_in_"):
@@ -86,15 +86,16 @@ def validate_sequences(estimator, X, model: SymbolicModel, *, reset: bool) -> np
     return X
 
 
-def _check_float32_range(X: np.ndarray) -> None:
-    # fmax/fmin reductions skip NaN without copying X (1,000,000 sequences stay cheap).
-    if X.size == 0:
+def check_float32_range(a: np.ndarray, name: str = "X") -> None:
+    """Refuse finite values beyond the float32 range, with a message naming ``a``."""
+    # fmax/fmin reductions skip NaN without copying (1,000,000 sequences stay cheap).
+    if a.size == 0:
         return
-    high, low = np.fmax.reduce(X, axis=None), np.fmin.reduce(X, axis=None)
+    high, low = np.fmax.reduce(a, axis=None), np.fmin.reduce(a, axis=None)
     if max(abs(high), abs(low)) > FLOAT32_MAX:
         worst = high if abs(high) >= abs(low) else low
         raise ValueError(
-            f"X has values beyond the float32 range (|x| <= {FLOAT32_MAX:.3g}) that the "
+            f"{name} has values beyond the float32 range (|x| <= {FLOAT32_MAX:.3g}) that the "
             f"estimators compute in, e.g. {worst:.3g}; check the units, or mark "
             "impossible readings as NaN (missing)."
         )

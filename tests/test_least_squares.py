@@ -362,3 +362,17 @@ def test_transform_before_fit_raises():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a clean fit emits no warning
         SymbolicLeastSquares().fit(_clean(HeartRate(), n=2)[1])
+
+
+@pytest.mark.parametrize(
+    "X_scale, y, match",
+    [
+        (1.0, np.array(["a"] * 20), "y must be numeric"),
+        (1.0, np.full(20, 1e300), "y has values beyond the float32 range"),
+        (1e300, np.ones(20), "X has values beyond the float32 range"),
+    ],
+)
+def test_soft_l1_regressor_refuses_strings_and_overflowing_values(X_scale, y, match):
+    X = np.random.RandomState(0).normal(size=(20, 2)) * X_scale
+    with pytest.raises(ValueError, match=match):
+        SoftL1Regressor().fit(X, y)
