@@ -33,13 +33,16 @@ __all__ = ["ASRLObjective", "ASRLThresholds", "asrl_loss", "asrl_thresholds"]
 # 1.4826 * MAD and IQR / 1.349 estimate the standard deviation of a normal sample.
 _MAD_TO_SIGMA = 1.482602218505602
 _IQR_TO_SIGMA = 1.0 / 1.3489795003921634
-# The 90 % quantile of |N(0, sigma)| is 1.6449 sigma: the tail-heaviness yardstick.
-_Z90 = 1.6448536269514722
-# thresholds="adaptive": delta1 = _HUBER_C * sigma / T**2 (Huber's 95 %-efficiency constant
-# for Gaussian residuals), log region beyond median +- _TAIL_CUT * per-side sigma.
+# thresholds="adaptive": delta1 = _HUBER_C * sigma * exp(-_SHRINK * (T - 1)) with T the
+# shoulder heaviness, Q(|r - m|, 0.75) / Q(|r - m|, 0.5) over its Gaussian value 1.7055
+# (Laplace 1.17, Student-t3 1.25, Cauchy 1.42); the log region starts at median +-
+# _TAIL_CUT * sigma (per side). _HUBER_C is Huber's 95 %-efficiency constant.
+_SHAPE_Q = 0.75
+_GAUSS_SHAPE = 1.1503493803760079 / 0.6744897501960817
 _HUBER_C = 1.345
+_SHRINK = 6.0
 _TAIL_CUT = 3.0
-_MAX_HEAVINESS = 4.0
+_MAX_HEAVINESS = 2.0
 # weighting="adaptive": tau = SD(r) clipped to [1, _MAX_TAIL_RATIO] * sigma_rob.
 _MAX_TAIL_RATIO = 10.0
 # delta1 is kept at least this fraction of the robust scale (guard: > q_low residuals exactly 0).
@@ -352,7 +355,8 @@ def _power_of_two_scale(a_max: float) -> float:
     """1, or a power of two bringing ``a_max`` near 1 when it is huge or tiny (exact)."""
     if _TINY < a_max < _BIG or a_max == 0 or not np.isfinite(a_max):
         return 1.0
-    return math.ldexp(1.0, math.frexp(a_max)[1])
+    # a_max / c in [2, 4); the exponent is clamped so that c itself is a normal float.
+    return math.ldexp(1.0, min(max(math.frexp(a_max)[1] - 2, -1020), 1021))
 
 
 def _robust_scale(mad: float, q25: float, q75: float, sd: float, mean_abs: float) -> float:
@@ -406,7 +410,8 @@ def _column_stats(r: np.ndarray, w: np.ndarray | None, cfg: tuple, backend: Any)
         tau = _tail_scale(sd, scale, weighting)
         out = np.array([d1, d2, tau, scale, sd, d1, d2, tau])
         return _rescale(out, c)
-    # thresholds == "adaptive": per-side scales from the deviations on each side of the median.
+    # thresholds == "adaptive": scales and tail shape from the deviations from the median,
+    # per side of the median.
     up, lo = r > med, r < med
     dev_up, dev_lo = dev[up], dev[lo]
     w_up = None if w is None else w[up]
@@ -418,30 +423,41 @@ def _column_stats(r: np.ndarray, w: np.ndarray | None, cfg: tuple, backend: Any)
         sums = backend.sums(np.array([w @ d2r, w_up @ sq_up, w_lo @ sq_lo,
                                       w_up.sum(), w_lo.sum()]))
     var, ss_up, ss_lo, n_up, n_lo = sums
-    mad, q90, m_up, m_lo = backend.quantiles(
-        [(dev, w, 0.5), (dev, w, 0.9), (dev_up, w_up, 0.5), (dev_lo, w_lo, 0.5)]
+    mad, q3, m_up, q3_up, m_lo, q3_lo = backend.quantiles(
+        [(dev, w, 0.5), (dev, w, _SHAPE_Q), (dev_up, w_up, 0.5), (dev_up, w_up, _SHAPE_Q),
+         (dev_lo, w_lo, 0.5), (dev_lo, w_lo, _SHAPE_Q)]
     )
-    sd = math.sqrt(max(var, 0.0))
+    sd = math.sqrt(max(var / total, 0.0))
     scale = _robust_scale(mad, q25, q75, sd, mean_abs)
     if scale <= 0:
         return np.array([1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0])
-    # Tail heaviness: the 90 % quantile of |r - median| against its Gaussian value.
-    heavy = min(max(q90 / (_Z90 * scale), 1.0), _MAX_HEAVINESS) if np.isfinite(q90) else 1.0
     if per_side:
         s_up = _MAD_TO_SIGMA * m_up if m_up > 0 else scale
         s_lo = _MAD_TO_SIGMA * m_lo if m_lo > 0 else scale
         sd_up = math.sqrt(ss_up / n_up) if n_up > 0 else sd
         sd_lo = math.sqrt(ss_lo / n_lo) if n_lo > 0 else sd
+        # The tighter side is the one least touched by one-sided errors: it sizes the core.
         core = min(s_up, s_lo)
+        heavy = min(_heaviness(q3_up, m_up), _heaviness(q3_lo, m_lo))
+        off_up, off_lo = med, -med
     else:
         s_up = s_lo = core = scale
         sd_up = sd_lo = sd
-    d1 = max(_HUBER_C * core / heavy**2, _DELTA1_FLOOR * scale)
-    d2_up = max(d1, med + _TAIL_CUT * s_up)
-    d2_lo = max(d1, -med + _TAIL_CUT * s_lo)
+        heavy = _heaviness(q3, mad)
+        off_up = off_lo = abs(med)
+    d1 = max(_HUBER_C * core * math.exp(-_SHRINK * (heavy - 1.0)), _DELTA1_FLOOR * scale)
+    d2_up = max(d1, off_up + _TAIL_CUT * s_up)
+    d2_lo = max(d1, off_lo + _TAIL_CUT * s_lo)
     out = np.array([d1, d2_up, _tail_scale(sd_up, s_up, weighting), scale, sd,
                     d1, d2_lo, _tail_scale(sd_lo, s_lo, weighting)])
     return _rescale(out, c)
+
+
+def _heaviness(q_shape: float, q_half: float) -> float:
+    """Shoulder heaviness of |r - median|: Q(., 0.75) / Q(., 0.5) over its Gaussian value."""
+    if not (q_half > 0 and np.isfinite(q_shape)):
+        return 1.0
+    return min(max(q_shape / q_half / _GAUSS_SHAPE, 1.0), _MAX_HEAVINESS)
 
 
 def backend_max(a: np.ndarray, backend: Any) -> float:

@@ -112,7 +112,9 @@ def fit_booster(name: str, p: dict, objective: ASRLObjective, X: Any, y: np.ndar
             colsample_bytree=p["colsample_bytree"], reg_lambda=p["reg_lambda"],
             reg_alpha=p["reg_alpha"], min_split_gain=p["gamma"], max_bin=p["max_bin"],
             n_jobs=-1 if p["n_jobs"] is None else p["n_jobs"], random_state=p["seed"],
-            verbose=-1,
+            # Leaf size governed by min_child_weight (hessian sum), as in XGBoost; LightGBM's
+            # own default of 20 rows a leaf can be restored through booster_params.
+            min_child_samples=1, verbose=-1,
         )
         params.update(extra)
         model = lib.LGBMRegressor(objective=objective, **params)
@@ -142,6 +144,8 @@ def fit_booster(name: str, p: dict, objective: ASRLObjective, X: Any, y: np.ndar
     )
     if p["subsample"] < 1:
         params.update(bootstrap_type="Bernoulli", subsample=p["subsample"])
+    else:  # every row in every tree, as subsample=1 means for the other boosters
+        params["bootstrap_type"] = "No"
     if es is not None:
         params["early_stopping_rounds"] = es
     params.update(extra)

@@ -22,8 +22,10 @@ from ._asrl_boosters import BOOSTERS, fit_booster, import_booster
 __all__ = ["ASRLRegressor"]
 
 _F32_MAX = float(np.finfo(np.float32).max)
-# Centred targets are scaled by a power of two when they exceed this (float32 margins).
-_Y_LIMIT = 1e30
+# Centred targets outside this range of magnitudes are divided by a power of two that brings
+# them near 2**20: XGBoost's float32 split gains (sums of gradients, squared) overflow beyond
+# about 1e19 and underflow for tiny ones.
+_Y_RANGE = (1e-6, 1e12)
 _LIBRARY_MODULES = ("xgboost", "lightgbm", "catboost", "_catboost")
 # XGBoost's evaluation metrics (the part before '@'); others are rejected at fit.
 _XGB_METRICS = frozenset({
@@ -67,8 +69,9 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
     LightGBM and CatBoost start from 0), so the targets are centred on ``base_score`` (by
     default the weighted median of each target column) and the booster fits the centred
     targets from 0. Centring also keeps labels far from 0 (e.g. near 1e12) precise in the
-    boosters' float32 margins; centred targets beyond 1e30 are further divided by a power of
-    two (``y_scale_``), and ``gamma`` / ``reg_alpha`` are rescaled with them. Missing values
+    boosters' float32 margins; centred targets beyond 1e12 (or all below 1e-6) are further
+    divided by a power of two (``y_scale_``, exact), and ``gamma`` / ``reg_alpha`` are
+    rescaled with them so the model is the same. Missing values
     in ``X`` (NaN) are handled natively by every booster.
 
     Parameters
@@ -141,7 +144,8 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
     base_score_ : ndarray of shape (n_outputs,)
         Intercept added to the booster's output.
     y_scale_ : float
-        Power of two the centred targets were divided by (1.0 unless they exceed 1e30).
+        Power of two the centred targets were divided by (1.0 unless they exceed 1e12 or
+        are all below 1e-6).
     n_outputs_ : int
         Number of target columns.
     best_iteration_ : int or None
@@ -224,7 +228,7 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True  # every booster routes missing values natively
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = self.booster != "catboost"
         tags.target_tags.multi_output = self.booster == "xgboost"
         tags.target_tags.single_output = True
         return tags
@@ -293,6 +297,9 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
                 f"{sorted(_XGB_METRICS)}."
             )
 
+    def _sparse(self) -> Any:
+        return False if self.booster == "catboost" else ["csr", "csc"]
+
     def _settings(self) -> dict:
         return dict(q_low=self.q_low, q_high=self.q_high, weighting=self.weighting,
                     thresholds=self.thresholds, per_side=self.per_side)
@@ -329,21 +336,19 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         self._check_params()
         objective = self._objective()  # validates q_low, q_high, weighting, thresholds
         import_booster(self.booster)  # clear error if the optional library is missing
+        multi = self.booster == "xgboost"  # LightGBM and CatBoost: one target
         X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan",
-            multi_output=True, y_numeric=True, dtype=[np.float64, np.float32],
+            self, X, y, accept_sparse=self._sparse(), ensure_all_finite="allow-nan",
+            multi_output=multi, y_numeric=True, dtype=[np.float64, np.float32],
         )
+        if self.booster == "catboost" and X.shape[0] < 2:
+            raise ValueError("booster='catboost' needs at least 2 samples; got 1 sample.")
         _check_float32_range(X, "X")
         y_was_1d = np.ndim(y) == 1
         y2 = np.asarray(y, dtype=np.float64)
         y2 = y2.reshape(-1, 1) if y2.ndim == 1 else y2
         _check_float32_range(y2, "y")
         k = y2.shape[1]
-        if k > 1 and self.booster != "xgboost":
-            raise ValueError(
-                f"booster={self.booster!r} fits one target; got {k}. Use booster='xgboost' "
-                "or sklearn.multioutput.MultiOutputRegressor."
-            )
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         _check_float32_range(sw, "sample_weight")
         if not sw.astype(np.float32).sum() > 0:
@@ -368,14 +373,16 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
                 )
         yc = y2 - base
         big = float(np.max(np.abs(yc))) if yc.size else 0.0
-        scale = math.ldexp(1.0, math.frexp(big / _Y_LIMIT)[1]) if big > _Y_LIMIT else 1.0
+        scale = 1.0
+        if big > 0 and not _Y_RANGE[0] <= big <= _Y_RANGE[1]:
+            scale = math.ldexp(1.0, math.frexp(big)[1] - 20)
         yc = yc / scale
 
         evals = None
         if eval_set:
             evals = []
             for Xv, yv in eval_set:
-                Xv = validate_data(self, Xv, accept_sparse=["csr", "csc"],
+                Xv = validate_data(self, Xv, accept_sparse=self._sparse(),
                                    ensure_all_finite="allow-nan", reset=False,
                                    dtype=[np.float64, np.float32])
                 _check_float32_range(Xv, "eval_set X")
@@ -447,7 +454,7 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
             Shape follows the ``y`` given to :meth:`fit`.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan",
+        X = validate_data(self, X, accept_sparse=self._sparse(), ensure_all_finite="allow-nan",
                           reset=False, dtype=[np.float64, np.float32])
         _check_float32_range(X, "X")
         raw = np.asarray(self.model_.predict(X), dtype=np.float64)
