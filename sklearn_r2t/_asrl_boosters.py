@@ -9,6 +9,7 @@ objective (the base-score trap), and keeps huge labels precise in float32.
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any
 
 import numpy as np
@@ -155,6 +156,9 @@ def fit_booster(name: str, p: dict, objective: ASRLObjective, X: Any, y: np.ndar
         Xv, yv = evals[-1]  # CatBoost uses one eval set: the last, as for early stopping
         wv = None if not eval_weights else eval_weights[-1]
         eval_pool = lib.Pool(Xv, yv, weight=wv)
-    model.fit(X, y, sample_weight=sw, eval_set=eval_pool)
+    with warnings.catch_warnings():
+        # CatBoost suggests numba for Python objectives; the objective is already vectorized.
+        warnings.filterwarnings("ignore", message="Failed to import numba")
+        model.fit(X, y, sample_weight=sw, eval_set=eval_pool)
     best = int(model.get_best_iteration()) if es is not None else None
     return model, best

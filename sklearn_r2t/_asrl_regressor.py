@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Integral, Real
 from typing import Any
 
@@ -457,7 +458,11 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, accept_sparse=self._sparse(), ensure_all_finite="allow-nan",
                           reset=False, dtype=[np.float64, np.float32])
         _check_float32_range(X, "X")
-        raw = np.asarray(self.model_.predict(X), dtype=np.float64)
+        with warnings.catch_warnings():
+            # LightGBM names numpy columns itself and then warns about its own names; the
+            # feature names were checked above.
+            warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            raw = np.asarray(self.model_.predict(X), dtype=np.float64)
         pred = raw.reshape(X.shape[0], self.n_outputs_) * self.y_scale_ + self.base_score_
         if self._y_was_1d:
             return pred.reshape(-1)
