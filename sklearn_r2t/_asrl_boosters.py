@@ -113,9 +113,9 @@ def fit_booster(name: str, p: dict, objective: ASRLObjective, X: Any, y: np.ndar
             colsample_bytree=p["colsample_bytree"], reg_lambda=p["reg_lambda"],
             reg_alpha=p["reg_alpha"], min_split_gain=p["gamma"], max_bin=p["max_bin"],
             n_jobs=-1 if p["n_jobs"] is None else p["n_jobs"], random_state=p["seed"],
-            # Leaf size governed by min_child_weight (hessian sum), as in XGBoost; LightGBM's
-            # own default of 20 rows a leaf can be restored through booster_params.
-            min_child_samples=1, verbose=-1,
+            # LightGBM's default of 20 rows a leaf (better in our benchmark than 1), relaxed
+            # on small data, where it would leave no feature splittable.
+            min_child_samples=int(min(20, max(1, X.shape[0] // 20))), verbose=-1,
         )
         params.update(extra)
         model = lib.LGBMRegressor(objective=objective, **params)

@@ -93,9 +93,11 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
     booster : {"xgboost", "lightgbm", "catboost"}, default="xgboost"
         Boosting library (LightGBM and CatBoost are optional: ``pip install
         'sklearn-r2t[boosters]'``). LightGBM grows trees of at most ``2**max_depth``
-        leaves; CatBoost grows symmetric trees of depth ``max_depth``, ignores
-        ``min_child_weight``, has no ``reg_alpha``/``gamma``, and gives the objective blocks
-        of at most 1,000 rows (statistics per block). LightGBM and CatBoost take one target.
+        leaves of at least ``min(20, n_samples // 20)`` rows; CatBoost grows symmetric trees
+        of depth ``max_depth``, ignores ``min_child_weight``, has no ``reg_alpha``/``gamma``,
+        and gives the objective blocks of at most 1,000 rows (statistics per block).
+        LightGBM and CatBoost take one target. CatBoost was the strongest ASRL booster in
+        ``benchmarks/asrl_tabular.py``.
     n_estimators : int, default=100
         Number of boosting rounds (upper bound when early stopping).
     learning_rate : float, default=0.3

@@ -11,11 +11,11 @@ from sklearn_r2t._asrl import _irls_weight, _rho, asrl_thresholds
 ADAPTIVE = dict(thresholds="adaptive", per_side=True)
 
 
-def test_gaussian_residuals_get_huber_core_and_a_far_tail():
+def test_gaussian_residuals_get_a_median_core_and_a_far_tail():
     r = np.random.default_rng(0).normal(scale=2.0, size=20000)
     th = asrl_thresholds(np.zeros_like(r), r, **ADAPTIVE)
-    # Gaussian: tail heaviness 1, delta1 = 1.345 sigma, log region beyond 3 sigma per side.
-    assert th.delta1[0] == pytest.approx(1.345 * 2.0, rel=0.1)
+    # Gaussian: heaviness 1, delta1 = 0.6745 sigma, log region beyond 3 sigma per side.
+    assert th.delta1[0] == pytest.approx(0.6745 * 2.0, rel=0.1)
     for d2 in (th.delta2[0], th.delta2_neg[0]):
         assert d2 == pytest.approx(3 * 2.0, rel=0.06)
     share_log = np.mean(np.abs(r) > th.delta2[0])
@@ -29,9 +29,9 @@ def test_heavier_tails_shrink_the_core():
     cauchy = rng.standard_cauchy(size=20000)
     th_g = asrl_thresholds(np.zeros(20000), gauss, thresholds="adaptive")
     th_c = asrl_thresholds(np.zeros(20000), cauchy, thresholds="adaptive")
-    # delta1 in robust-scale units: 1.345 for Gaussian, far smaller for Cauchy
-    assert th_g.delta1[0] / th_g.scale[0] == pytest.approx(1.345, rel=0.1)
-    assert th_c.delta1[0] / th_c.scale[0] < 0.4
+    # delta1 in robust-scale units: 0.6745 for Gaussian, far smaller for Cauchy
+    assert th_g.delta1[0] / th_g.scale[0] == pytest.approx(0.6745, rel=0.1)
+    assert th_c.delta1[0] / th_c.scale[0] < 0.2
 
 
 def test_one_sided_errors_only_widen_their_own_side():
@@ -44,8 +44,8 @@ def test_one_sided_errors_only_widen_their_own_side():
     assert sym.is_symmetric() and not side.is_symmetric()
     assert side.delta2_neg[0] > side.delta2[0]  # contaminated side is wider ...
     assert side.delta2[0] < sym.delta2[0]  # ... and the clean side tighter than symmetric
-    # the core is sized from the clean side: near Huber's 1.345 (the clean sigma is 1)
-    assert 1.0 < side.delta1[0] < 1.8
+    # the core is sized from the clean side: near 0.6745 (the clean sigma is 1)
+    assert 0.5 < side.delta1[0] < 0.9
     # most gross errors (4 to 13 out) sit in the log region of their side
     assert np.mean(-r[bad] > side.delta2_neg[0]) > 0.75
 

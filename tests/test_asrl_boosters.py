@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_r2t import ASRLObjective, ASRLRegressor
-from sklearn_r2t import _asrl_boosters
+from sklearn_r2t import ASRLObjective, ASRLRegressor, _asrl_boosters
 
 lgb = pytest.importorskip("lightgbm")
 cb = pytest.importorskip("catboost")
