@@ -503,18 +503,30 @@ def write_markdown(args, s, cells, variants, stab, speed, path: Path, seconds: f
             L.append(f"| {r.noise} | {r.thresholds} | {r.field} | {_fmt(r.first)} | "
                      f"{_fmt(r.last)} | {r.cv_last:.4f} |")
     if speed:
-        L += ["", "## Speed", "",
-              f"{speed['rows']:,} rows x {speed['features']} features, {speed['rounds']} "
-              f"rounds, depth {args.depth}, 1 thread, best of {args.speed_repeats} interleaved "
-              "runs (median round, first dropped):", "",
-              "| objective | s per round | ratio to pseudo-Huber | objective call alone |",
-              "|---|---|---|---|",
-              f"| reg:pseudohubererror | {speed['pseudohuber']:.3f} | 1.00 | |"]
-        for key, t_obj in speed["objective_s"].items():
-            L.append(f"| ASRLObjective ({key}) | {speed[key]:.3f} | "
-                     f"{speed[key] / speed['pseudohuber']:.2f}x | {t_obj * 1e3:.0f} ms |")
+        L += speed_lines(args, speed)
     L += ["", "![figure](asrl_tabular.png)", ""]
     path.write_text("\n".join(L))
+
+
+def write_speed(args, speed: dict, path: Path) -> None:
+    L = ["# ASRL speed per boosting round", "", f"Produced by: `{args.command}`", "",
+         f"Environment: Python {platform.python_version()}, xgboost {xgb.__version__}, "
+         f"numpy {np.__version__}, {os.cpu_count()} CPUs shared with other jobs."]
+    path.write_text("\n".join(L + speed_lines(args, speed) + [""]))
+
+
+def speed_lines(args, speed: dict) -> list[str]:
+    L = ["", "## Speed", "",
+         f"{speed['rows']:,} rows x {speed['features']} features, {speed['rounds']} "
+         f"rounds, depth {args.depth}, 1 thread, best of {args.speed_repeats} interleaved "
+         "runs (median round, first dropped):", "",
+         "| objective | s per round | ratio to pseudo-Huber | objective call alone |",
+         "|---|---|---|---|",
+         f"| reg:pseudohubererror | {speed['pseudohuber']:.3f} | 1.00 | |"]
+    for key, t_obj in speed["objective_s"].items():
+        L.append(f"| ASRLObjective ({key}) | {speed[key]:.3f} | "
+                 f"{speed[key] / speed['pseudohuber']:.2f}x | {t_obj * 1e3:.0f} ms |")
+    return L
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -533,6 +545,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--speed-rounds", type=int, default=8)
     ap.add_argument("--speed-repeats", type=int, default=2)
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="only the timing (run it under flock /tmp/r2t-bench.lock); writes "
+                         "<tag>_speed.md")
     ap.add_argument("--no-stability", action="store_true")
     ap.add_argument("--peer-cache", default=None,
                     help="folder caching the 19 peers' fold results between runs (they do "
@@ -545,6 +560,11 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    if args.speed_only:
+        speed = speed_benchmark(args)
+        print(speed)
+        write_speed(args, speed, out / f"{args.tag}_speed.md")
+        return
     print("cross-validated models", flush=True)
     df = cv_benchmark(args)
     df.to_csv(out / f"{args.tag}_folds.csv", index=False)
