@@ -43,6 +43,7 @@ Protocol
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -449,7 +450,10 @@ def write_markdown(args, s, cells, variants, stab, speed, path: Path, seconds: f
          f"Environment: Python {platform.python_version()}, xgboost {xgb.__version__}, "
          f"lightgbm {lightgbm.__version__}, catboost {catboost.__version__}, scikit-learn "
          f"{sklearn.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs shared with "
-         f"other jobs, {args.jobs} worker processes x 1 thread; total {seconds / 60:.1f} min.",
+         f"other jobs, {args.jobs} worker processes x 1 thread; "
+         + (f"every fit together {s['seconds'].sum() * args.folds * args.repeats / 60:.1f} "
+            "CPU-min."
+            if args.report_only else f"total {seconds / 60:.1f} min."),
          "", "## Settings", "",
          f"- Every model: {args.rounds} rounds, learning rate {args.lr}, depth {args.depth} "
          "(LightGBM and HGB: at most 16 leaves), one thread, seed 0.",
@@ -474,10 +478,12 @@ def write_markdown(args, s, cells, variants, stab, speed, path: Path, seconds: f
             r = cells[cells["noise"] == noise][v]
             parts.append(f"{int((r <= 1.02).sum())}/{len(r)}; {r.median():.3f}")
         L.append(f"| {v} | " + " | ".join(parts) + " |")
-    pr = peer_ranks(s[s["model"].isin([*PEERS, variants[0]])])
-    L += ["", f"Mean MAE rank over all cells among the 19 peers and `{variants[0]}`:", "",
-          "| model | mean rank |", "|---|---|"]
-    L += [f"| {m} | {r:.1f} |" for m, r in pr.items()]
+    best_v = min(variants, key=lambda v: targets(cells, v)["mean_rank"])
+    for v in dict.fromkeys([variants[0], best_v]):
+        pr = peer_ranks(s[s["model"].isin([*PEERS, v])])
+        L += ["", f"Mean MAE rank over all cells among the 19 peers and `{v}`:", "",
+              "| model | mean rank |", "|---|---|"]
+        L += [f"| {m} | {r:.1f} |" for m, r in pr.items()]
     L += ["", "## Every cell: ratio to the best peer (rank among 20 in brackets)", "",
           "| dataset | noise | best peer | best MAE | " + " | ".join(variants) + " |",
           "|---|---|---|---|" + "---|" * len(variants)]
@@ -516,7 +522,8 @@ def write_speed(args, speed: dict, path: Path) -> None:
 
 
 def speed_lines(args, speed: dict) -> list[str]:
-    L = ["", "## Speed", "",
+    src = f" (from `{speed['from']}`, a separate `--speed-only` run)" if "from" in speed else ""
+    L = ["", "## Speed" + src, "",
          f"{speed['rows']:,} rows x {speed['features']} features, {speed['rounds']} "
          f"rounds, depth {args.depth}, 1 thread, best of {args.speed_repeats} interleaved "
          "runs (median round, first dropped):", "",
@@ -543,8 +550,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--speed-rows", type=int, default=1_000_000)
     ap.add_argument("--speed-rounds", type=int, default=8)
-    ap.add_argument("--speed-repeats", type=int, default=2)
+    ap.add_argument("--speed-repeats", type=int, default=3)
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--report-only", action="store_true",
+                    help="re-render the tables from <tag>_folds.csv (no model fits)")
     ap.add_argument("--speed-only", action="store_true",
                     help="only the timing (run it under flock /tmp/r2t-bench.lock); writes "
                          "<tag>_speed.md")
@@ -563,19 +572,29 @@ def main(argv: list[str] | None = None) -> None:
     if args.speed_only:
         speed = speed_benchmark(args)
         print(speed)
+        (out / f"{args.tag}_speed.json").write_text(json.dumps(speed, indent=1))
         write_speed(args, speed, out / f"{args.tag}_speed.md")
         return
-    print("cross-validated models", flush=True)
-    df = cv_benchmark(args)
-    df.to_csv(out / f"{args.tag}_folds.csv", index=False)
+    if args.report_only:  # tables from the saved folds (e.g. after a separate speed run)
+        df = pd.read_csv(out / f"{args.tag}_folds.csv")
+        args.command = args.command.replace(" --report-only", "")
+        args.command += f"  (tables re-rendered with --report-only from {args.tag}_folds.csv)"
+    else:
+        print("cross-validated models", flush=True)
+        df = cv_benchmark(args)
+        df.to_csv(out / f"{args.tag}_folds.csv", index=False)
     s = summarise(df)
     variants = [v for v in ASRL if v in set(s["model"])]
     cells = cell_table(s, variants)
     stab = None if args.no_stability else stability(args)
     speed = {}
+    speed_file = out / f"{args.tag}_speed.json"
     if not args.no_speed:
         print("speed", flush=True)
         speed = speed_benchmark(args)
+    elif speed_file.exists():  # from a separate --speed-only run under the lock
+        speed = json.loads(speed_file.read_text())
+        speed["from"] = speed_file.name
     seconds = time.perf_counter() - t0
     pd.set_option("display.width", 200)
     print(cells.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
