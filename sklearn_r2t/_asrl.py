@@ -35,10 +35,11 @@ _MAD_TO_SIGMA = 1.482602218505602
 _IQR_TO_SIGMA = 1.0 / 1.3489795003921634
 # thresholds="adaptive": delta1 = _CORE_C * sigma * exp(-_SHRINK * (T - 1)) with T the
 # shoulder heaviness, Q(|r - m|, 0.75) / Q(|r - m|, 0.5) over its Gaussian value 1.7055
-# (Laplace 1.17, Student-t3 1.25, Cauchy 1.42); the log region starts at median +-
-# _TAIL_CUT * sigma (per side). _CORE_C is the median of |N(0, 1)|: on Gaussian residuals
-# the core ends where the quantile rule's does (q_low = 0.5). Huber's 1.345 was tried and
-# lost in the benchmark (best or within 2 % of the best peer in 12 of 40 cells against 22).
+# (Student-t3 1.09, Laplace 1.17, Student-t1.5 1.23, Cauchy 1.42); the log region starts
+# at median +- _TAIL_CUT * sigma (per side). _CORE_C is the median of |N(0, 1)|: on
+# Gaussian residuals the core ends where the quantile rule's does (q_low = 0.5). Huber's
+# 1.345 was tried and lost in the benchmark (best or within 2 % of the best peer in 12 of
+# 40 cells against 22).
 _SHAPE_Q = 0.75
 _GAUSS_SHAPE = 1.1503493803760079 / 0.6744897501960817
 _CORE_C = 0.6744897501960817
@@ -777,8 +778,9 @@ class ASRLObjective:
     ``thresholds="adaptive"`` sizes the regions from what the residuals say about their own
     distribution, with ``m = median(r)``, ``sigma = 1.4826 MAD(r)`` and the shoulder
     heaviness ``T = clip(Q(|r - m|, 0.75) / Q(|r - m|, 0.5) / 1.7055, 1, 1.231)`` (1 for
-    Gaussian residuals, 1.17 for Laplace, 1.42 for Cauchy; the cap keeps the core at least a
-    quarter of its Gaussian value, so the hessians cannot collapse against ``reg_lambda``)::
+    Gaussian residuals, 1.09 for Student-t3, 1.17 for Laplace, 1.42 for Cauchy; the cap
+    keeps the core at least a quarter of its Gaussian value, so the hessians cannot collapse
+    against ``reg_lambda``)::
 
         delta1 = 0.6745 * sigma_core * exp(-6 * (T - 1))
         delta2 = max(delta1, +m + 3 * sigma_up)      for r >= 0
