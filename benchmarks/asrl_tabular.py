@@ -2,7 +2,9 @@
 
 Run from the repository root::
 
-    flock /tmp/r2t-bench.lock .venv/bin/python benchmarks/asrl_tabular.py   # ~25 min, 2 cores
+    .venv/bin/python benchmarks/asrl_tabular.py --no-speed      # ~9 min on 2 shared cores
+    flock /tmp/r2t-bench.lock .venv/bin/python benchmarks/asrl_tabular.py --speed-only
+    .venv/bin/python benchmarks/asrl_tabular.py --no-speed --report-only  # tables + speed
 
 Writes into ``benchmarks/results/``: ``asrl_tabular.md`` (every cell, ranks, targets, the
 command), ``asrl_tabular.png`` (ratio to the best peer per cell), ``asrl_tabular_folds.csv``
