@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from sklearn_r2t import R2TRegressor
-from sklearn_r2t._r2t import _ARCHITECTURE, _PRETRAINED_MODELS
+from sklearn_r2t._r2t import _ARCHITECTURE, _PRETRAINED_MODELS, load_weights, weights_payload
 from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.metrics import normalized_mse, parameter_errors
 from sklearn_r2t.noise import PRESETS
@@ -73,7 +73,12 @@ def model_card(name, config, training, metrics) -> str:
     for preset, m in metrics.items():
         errs = ", ".join(f"{k} {v:.3g}" for k, v in m["median_abs_param_error"].items())
         lines.append(f"| {preset} | {m['median_normalized_mse']:.3g} | {errs} |")
-    lines += ["", "Errors on angular parameters (acrophase, nadir) are circular, in hours.", ""]
+    lines += ["", "Errors on angular parameters (acrophase, nadir) are circular, in hours.", "",
+              "## File format", "",
+              "Weight-file format 1: the tensors with the model's identity (name, class, "
+              "parameter names, bounds, output range, window), the sequence length, the "
+              "architecture, the held-out metrics above and a SHA-256 checksum of all of it, "
+              "checked on loading.", ""]
     return "\n".join(lines)
 
 
@@ -107,6 +112,7 @@ def train_one(name, args):
         "epochs_run": len(estimator.history_),
         "sequences_seen": len(estimator.history_) * args.n_synthetic,
         "seconds": round(seconds, 1),
+        "n_steps": estimator.n_steps_,
         "hardware": f"{platform.processor() or platform.machine()}, "
                     f"{torch.get_num_threads()} torch threads, device {args.device}, "
                     f"{os.cpu_count()} CPUs",
@@ -119,11 +125,13 @@ def train_one(name, args):
     metrics = held_out_metrics(estimator, model, args.n_timesteps, args.n_test,
                                seed=args.seed + 1000)
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu() for k, v in estimator.module_.state_dict().items()}
-    torch.save({"state_dict": state,
-                "architecture": {k: getattr(estimator, k) for k in _ARCHITECTURE},
-                "model": name, "n_timesteps": args.n_timesteps,
-                "metrics": metrics}, f"{stem}.pt")
+    # The file records the model, its bounds and scaling, the architecture and the
+    # sequence length with a checksum; R2TRegressor checks all of them on loading.
+    payload = weights_payload(model, args.n_timesteps,
+                              {k: getattr(estimator, k) for k in _ARCHITECTURE},
+                              estimator.module_.state_dict(), metrics=metrics)
+    torch.save(payload, f"{stem}.pt")
+    load_weights(f"{stem}.pt", model, args.n_timesteps)  # what we wrote must load
     stem.with_suffix(".md").write_text(model_card(name, config, training, metrics))
     print(f"[{name}] done in {seconds:.0f} s; combined median MSE "
           f"{metrics['combined']['median_normalized_mse']:.3g}", flush=True)

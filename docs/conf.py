@@ -81,6 +81,10 @@ _DOCSTRING_FIXES = [
                 r"\1(model : SymbolicModel)\n", re.M),
      "\\1\\2\n\\1    The model's parameter names.\n\\1\\3\n\\1    The model's channel "
      "names.\n\\1\\4\n\\1    The generating model.\n"),
+    # a parameter type continued on the next line with a backslash (a raw docstring
+    # keeps it): one line for reST
+    ("sklearn_r2t.SymbolicLeastSquares",
+     re.compile(r" \\\n\s+(?='welsch')"), " "),
 ]
 _FIXES_APPLIED = set()
 _SEEN = set()

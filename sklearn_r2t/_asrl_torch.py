@@ -2,39 +2,27 @@
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
-from ._asrl import (
-    _DELTA1_FLOOR,
-    _IQR_TO_SIGMA,
-    _MAD_TO_SIGMA,
-    _MAX_TAIL_RATIO,
-    _check_params,
-)
+from ._asrl import ASRLThresholds, _check_params, _stats_residuals
 
 __all__ = ["ASRLLoss"]
 
 
-def _quantiles(v: torch.Tensor, w: torch.Tensor | None, qs: tuple[float, ...]) -> torch.Tensor:
-    """Inverted-CDF quantiles along dim 0 of ``v`` (n, k); same rule as the numpy code."""
-    n = v.shape[0]
-    if w is None:
-        # kthvalue is a selection (no full sort); k is 1-based.
-        return torch.stack([
-            torch.kthvalue(v, min(max(math.ceil(q * n), 1), n), dim=0).values for q in qs
-        ])
-    # Weighted: sort once per column, then search the cumulative weights.
-    vs, order = torch.sort(v, dim=0, stable=True)
-    cw = torch.cumsum(w[order], dim=0)  # (n, k)
-    total = cw[-1:, :]
-    out = []
-    for q in qs:
-        idx = torch.searchsorted(cw.T.contiguous(), (q * total).T.contiguous()).T
-        out.append(torch.gather(vs, 0, idx.clamp(max=n - 1)).squeeze(0))
-    return torch.stack(out)
+def _check_tensor(x: Any, name: str, allow_int: bool = False) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}.")
+    if x.dtype == torch.bool or x.is_complex():
+        raise TypeError(f"{name} must be a real floating tensor; got dtype {x.dtype}.")
+    if not x.is_floating_point() and not allow_int:
+        raise TypeError(
+            f"{name} must be a floating-point tensor; got dtype {x.dtype} "
+            f"(convert with .float())."
+        )
 
 
 class ASRLLoss(nn.Module):
@@ -42,25 +30,31 @@ class ASRLLoss(nn.Module):
 
     The loss of :class:`ASRLObjective` (squared, absolute and logarithmic regions with value
     and slope continuous at the thresholds), with the thresholds and tail scale computed from
-    the residuals of each batch, per output column. The statistics are computed without
-    gradient (they are treated as constants of the step, like in the XGBoost objective), so
-    the gradient of a residual is exactly ``psi(r) / n``; values and gradients agree with
-    :func:`asrl_loss` and :meth:`ASRLObjective.gradient_hessian`.
+    the residuals of each batch, per output column, by the same code as the boosting
+    objective (the detached residuals go through numpy once per call). The statistics are
+    treated as constants of the step, so the gradient of a residual is exactly ``psi(r) /
+    n``; values and gradients agree with :func:`asrl_loss` and
+    :meth:`ASRLObjective.gradient_hessian`. The loss is evaluated in float64 and returned in
+    the input's dtype; a value beyond that dtype's range raises a ``ValueError``.
 
     Parameters
     ----------
     q_low : float, default=0.5
-        Quantile of ``|r|`` ending the squared region, in (0, 1).
+        Quantile of ``|r|`` ending the squared region, in (0, 1) (``thresholds="quantile"``).
     q_high : float, default=0.8
         Quantile of ``|r|`` ending the absolute region, in (q_low, 1).
     weighting : {"adaptive", "mad"}, default="adaptive"
         Tail scale rule, see :class:`ASRLObjective`.
     reduction : {"mean", "sum", "none"}, default="mean"
         Weighted mean over all elements, sum, or the per-element losses.
+    thresholds : {"quantile", "adaptive"}, default="quantile"
+        Threshold rule, see :class:`ASRLObjective`.
+    per_side : bool, default=False
+        Per-side statistics (``thresholds="adaptive"`` only).
 
     See Also
     --------
-    ASRLObjective : the same loss for XGBoost.
+    ASRLObjective : the same loss for gradient boosting.
     asrl_loss : numpy value of the loss.
 
     Examples
@@ -80,58 +74,34 @@ class ASRLLoss(nn.Module):
         q_high: float = 0.8,
         weighting: str = "adaptive",
         reduction: str = "mean",
+        thresholds: str = "quantile",
+        per_side: bool = False,
     ) -> None:
         super().__init__()
-        _check_params(q_low, q_high, weighting)
+        _check_params(q_low, q_high, weighting, thresholds, per_side)
         if reduction not in ("mean", "sum", "none"):
             raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}.")
         self.q_low = float(q_low)
         self.q_high = float(q_high)
         self.weighting = weighting
         self.reduction = reduction
+        self.thresholds_rule = thresholds
+        self.per_side = bool(per_side)
 
     def extra_repr(self) -> str:
         return (f"q_low={self.q_low}, q_high={self.q_high}, weighting={self.weighting!r}, "
-                f"reduction={self.reduction!r}")
+                f"reduction={self.reduction!r}, thresholds={self.thresholds_rule!r}, "
+                f"per_side={self.per_side}")
 
     @torch.no_grad()
-    def thresholds(
-        self, r: torch.Tensor, weight: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(delta1, delta2, tau)`` of residuals ``r`` of shape (n, k), each of shape (k,)."""
-        r = r.detach()
-        a = r.abs()
-        d1, d2 = _quantiles(a, weight, (self.q_low, self.q_high))
-        q25, med, q75 = _quantiles(r, weight, (0.25, 0.5, 0.75))
-        (mad,) = _quantiles((r - med).abs(), weight, (0.5,))
-        if weight is None:
-            mean = r.mean(dim=0)
-            sd = ((r - mean) ** 2).mean(dim=0).sqrt()
-            mean_abs = a.mean(dim=0)
-        else:
-            wt = weight[:, None]
-            tot = weight.sum()
-            mean = (wt * r).sum(dim=0) / tot
-            sd = ((wt * (r - mean) ** 2).sum(dim=0) / tot).clamp_min(0).sqrt()
-            mean_abs = (wt * a).sum(dim=0) / tot
-        zero = torch.zeros_like(sd)
-        scale = zero
-        # Same fallback chain as the numpy code: MAD, IQR, SD, mean |r|.
-        for cand in (mean_abs, sd, _IQR_TO_SIGMA * (q75 - q25), _MAD_TO_SIGMA * mad):
-            scale = torch.where(cand > 0, cand, scale)
-        degenerate = scale <= 0
-        safe = torch.where(degenerate, torch.ones_like(scale), scale)
-        d1 = torch.maximum(d1, _DELTA1_FLOOR * safe)
-        d2 = torch.maximum(d2, d1)
-        if self.weighting == "adaptive":
-            tau = torch.minimum(torch.maximum(sd, safe), _MAX_TAIL_RATIO * safe)
-        else:
-            tau = safe
-        one = torch.ones_like(scale)
-        d1 = torch.where(degenerate, one, d1)
-        d2 = torch.where(degenerate, one, d2)
-        tau = torch.where(degenerate, one, tau)
-        return d1, d2, tau
+    def thresholds(self, r: torch.Tensor, weight: torch.Tensor | None = None) -> ASRLThresholds:
+        """Statistics of residuals ``r`` of shape (n, k): :class:`ASRLThresholds` of tensors."""
+        rn = r.detach().to("cpu", torch.float64).numpy()
+        wn = None if weight is None else weight.detach().to("cpu", torch.float64).numpy()
+        th = _stats_residuals(rn, wn, self.q_low, self.q_high, self.weighting,
+                              thresholds=self.thresholds_rule, per_side=self.per_side)
+        return ASRLThresholds(*(torch.from_numpy(np.ascontiguousarray(f)).to(r.device)
+                                for f in th))
 
     def forward(
         self, input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
@@ -141,17 +111,19 @@ class ASRLLoss(nn.Module):
         Parameters
         ----------
         input : Tensor of shape (n,) or (n, k)
-            Predictions.
+            Predictions (floating point).
         target : Tensor of the same shape
-            Targets (finite).
+            Targets (finite, floating point).
         weight : Tensor of shape (n,), default=None
             Non-negative sample weights (weighted thresholds and weighted mean).
 
         Returns
         -------
         loss : Tensor
-            Scalar for ``"mean"``/``"sum"``, else the shape of ``input``.
+            Scalar for ``"mean"``/``"sum"``, else the shape of ``input``; input's dtype.
         """
+        _check_tensor(input, "input")
+        _check_tensor(target, "target")
         if input.shape != target.shape:
             raise ValueError(
                 f"input and target have mismatched shapes {tuple(input.shape)} "
@@ -161,10 +133,15 @@ class ASRLLoss(nn.Module):
             raise ValueError(f"input must be (n,) or (n, k) with n >= 1; got {tuple(input.shape)}.")
         if not torch.isfinite(target).all():
             raise ValueError("target contains NaN or infinity; ASRL needs finite labels.")
-        shape = input.shape
-        r = (input - target).reshape(shape[0], -1)
+        if not torch.isfinite(input.detach()).all():
+            raise ValueError("input contains NaN or infinity.")
+        shape, dtype = input.shape, input.dtype
+        # float64 inside: squares of float32 residuals cannot overflow, and the statistics
+        # are the numpy ones exactly.
+        r = (input.to(torch.float64) - target.to(torch.float64)).reshape(shape[0], -1)
         if weight is not None:
-            weight = weight.detach().to(r.dtype).reshape(-1)
+            _check_tensor(weight, "weight", allow_int=True)
+            weight = weight.detach().to(torch.float64).reshape(-1)
             if weight.shape[0] != shape[0]:
                 raise ValueError(
                     f"weight has {weight.shape[0]} entries but there are {shape[0]} samples."
@@ -173,19 +150,40 @@ class ASRLLoss(nn.Module):
                 raise ValueError("weight must be finite and non-negative.")
             if not weight.sum() > 0:
                 raise ValueError("weight sums to zero: at least one weight must be positive.")
-        d1, d2, tau = self.thresholds(r, weight)
+            weight = weight.to(r.device)
+        (d1, d2, tau), neg = self.thresholds(r, weight).sides()
         a = r.abs()
-        # One torch.where per region, so that autograd takes the same one-sided slope as
-        # the numpy gradient at a residual lying exactly on a threshold (min/clamp would
-        # split or add subgradients there).
-        lin = d1 * a - 0.5 * d1 * d1
-        tail = d1 * d2 - 0.5 * d1 * d1 + d1 * tau * torch.log1p(torch.clamp(a - d2, min=0.0) / tau)
-        rho = torch.where(a <= d1, 0.5 * a * a, torch.where(a <= d2, lin, tail))
+        if any(not torch.equal(p, n) for p, n in zip((d1, d2, tau), neg, strict=True)):
+            below = r < 0
+            d1, d2, tau = (torch.where(below, n, p) for p, n in zip((d1, d2, tau), neg,
+                                                                     strict=True))
+        # One branch per element (torch.where on inputs made safe for every branch): autograd
+        # then takes exactly one region's slope, and no branch overflows for another region's
+        # residuals (an inf in an unused branch would still give NaN gradients).
+        in_sq = a <= d1
+        in_tail = a > d2
+        a_sq = torch.where(in_sq, a, torch.zeros_like(a))
+        a_lin = torch.where(in_sq | in_tail, d1.expand_as(a), a)
+        excess = torch.where(in_tail, a - d2, torch.zeros_like(a))
+        rho = torch.where(
+            in_sq, 0.5 * a_sq * a_sq,
+            torch.where(in_tail,
+                        d1 * d2 - 0.5 * d1 * d1 + d1 * tau * torch.log1p(excess / tau),
+                        d1 * a_lin - 0.5 * d1 * d1),
+        )
         if weight is not None:
             rho = rho * weight[:, None]
         if self.reduction == "none":
-            return rho.reshape(shape)
-        if self.reduction == "sum":
-            return rho.sum()
-        denom = rho.shape[1] * (weight.sum() if weight is not None else rho.shape[0])
-        return rho.sum() / denom
+            out = rho.reshape(shape)
+        elif self.reduction == "sum":
+            out = rho.sum()
+        else:
+            denom = rho.shape[1] * (weight.sum() if weight is not None else rho.shape[0])
+            out = rho.sum() / denom
+        out = out.to(dtype)
+        if not torch.isfinite(out.detach()).all():
+            raise ValueError(
+                f"The ASRL loss overflows {dtype}: residuals up to {a.max().item():.3g}; "
+                "rescale the targets."
+            )
+        return out

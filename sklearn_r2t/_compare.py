@@ -17,7 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._least_squares import SymbolicLeastSquares
 from ._r2t import R2TRegressor, pretrained_path
-from .metrics import normalized_mse, parameter_errors
+from .metrics import normalized_mse, oracle_fit, parameter_errors
+from .noise import typical_outlier_side
 from .symbolic import SymbolicModel
 
 __all__ = ["compare_methods", "format_table", "standard_methods"]
@@ -91,7 +92,11 @@ def compare_methods(
         parameter name -> median absolute error in physical units, circular for
         angles), ``units`` (dict: parameter name -> unit), ``ms_per_sequence``
         (wall time of ``transform`` divided by the number of sequences),
-        ``n_sequences`` and ``n_failed`` (sequences with NaN parameters).
+        ``n_sequences`` and ``n_failed`` (sequences with NaN parameters). When
+        ``bunch`` has an ``artefact_mask``, a first row ``"Oracle"`` (least squares
+        on the untouched samples, :func:`~sklearn_r2t.metrics.oracle_fit`) sets the
+        floor and every row gets ``ratio_to_oracle`` (its median NMSE over the
+        oracle's).
     params : dict of str -> ndarray of shape (n_sequences, n_params)
         Only when ``return_params=True``.
     """
@@ -102,6 +107,35 @@ def compare_methods(
     n = X.shape[0]
     batch_size = max(int(batch_size), 1)
     rows, fitted = [], {}
+
+    def score(label, params, elapsed):
+        ok = ~np.isnan(params).any(axis=1)
+        curves = np.full_like(X_clean, np.nan)
+        if ok.any():
+            curves[ok] = model.evaluate(params[ok], X.shape[1]).reshape(curves[ok].shape)
+        nmse = normalized_mse(model, X_clean[ok], curves[ok])
+        errors = parameter_errors(model, true[ok], params[ok])
+        rows.append(
+            dict(
+                method=label,
+                median_nmse=float(np.median(nmse)) if ok.any() else math.nan,
+                median_abs_error={
+                    name: float(np.median(errors[:, j])) if ok.any() else math.nan
+                    for j, name in enumerate(model.param_names)
+                },
+                units=dict(zip(model.param_names, model.param_units, strict=True)),
+                ms_per_sequence=1e3 * elapsed / max(n, 1),
+                n_sequences=int(n),
+                n_failed=int((~ok).sum()),
+            )
+        )
+        fitted[label] = params
+
+    mask = getattr(bunch, "artefact_mask", None)
+    if mask is not None:
+        t0 = time.perf_counter()
+        oracle = oracle_fit(model, X, mask)
+        score("Oracle", oracle, time.perf_counter() - t0)
     bar = tqdm(total=len(methods) * n, unit="seq", disable=not progress, leave=False)
     try:
         for label, estimator in methods:
@@ -109,29 +143,12 @@ def compare_methods(
             if not _is_fitted(estimator):
                 estimator.fit(X)
             params, elapsed = transform_batched(estimator, X, batch_size=batch_size, bar=bar)
-            ok = ~np.isnan(params).any(axis=1)
-            curves = np.full_like(X_clean, np.nan)
-            if ok.any():
-                curves[ok] = model.evaluate(params[ok], X.shape[1]).reshape(curves[ok].shape)
-            nmse = normalized_mse(model, X_clean[ok], curves[ok])
-            errors = parameter_errors(model, true[ok], params[ok])
-            rows.append(
-                dict(
-                    method=label,
-                    median_nmse=float(np.median(nmse)) if ok.any() else math.nan,
-                    median_abs_error={
-                        name: float(np.median(errors[:, j])) if ok.any() else math.nan
-                        for j, name in enumerate(model.param_names)
-                    },
-                    units=dict(zip(model.param_names, model.param_units, strict=True)),
-                    ms_per_sequence=1e3 * elapsed / max(n, 1),
-                    n_sequences=int(n),
-                    n_failed=int((~ok).sum()),
-                )
-            )
-            fitted[label] = params
+            score(label, params, elapsed)
     finally:
         bar.close()
+    if mask is not None:
+        for r in rows:
+            r["ratio_to_oracle"] = r["median_nmse"] / rows[0]["median_nmse"]
     return (rows, fitted) if return_params else rows
 
 
@@ -149,7 +166,9 @@ def format_table(rows: Sequence[dict]) -> str:
     show_failed = any(r.get("n_failed", 0) for r in rows)
     header = ["method", "median NMSE"]
     header += [f"{p} ({units[p]})" if units.get(p) else p for p in names]
-    header += ["ms / seq"] + (["failed"] if show_failed else [])
+    show_ratio = all("ratio_to_oracle" in r for r in rows)
+    header += (["x oracle"] if show_ratio else []) + ["ms / seq"]
+    header += ["failed"] if show_failed else []
     lines = [
         "| " + " | ".join(header) + " |",
         "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
@@ -157,6 +176,7 @@ def format_table(rows: Sequence[dict]) -> str:
     for r in rows:
         cells = [str(r["method"]), f"{r['median_nmse']:.2e}"]
         cells += [f"{r['median_abs_error'][p]:.3g}" for p in names]
+        cells += [f"{r['ratio_to_oracle']:.2f}"] if show_ratio else []
         cells += [f"{r['ms_per_sequence']:.2f}"]
         if show_failed:
             cells += [str(r.get("n_failed", 0))]
@@ -171,14 +191,17 @@ def standard_methods(
 
     The robust baselines appear twice: at scipy's default ``f_scale=1.0`` (on the
     normalised signal that is the whole plausible range, so they act like ordinary
-    least squares) and with the robust scale ``f_scale='auto'``. Cauchy, a
-    redescending loss, is the strongest classical fit. R2T and R2T + refine join
+    least squares) and with the robust scale ``f_scale='auto'``. The strongest
+    classical rivals follow: Tukey's bisquare from a high-breakdown start, and the
+    same with ``outlier_side`` set to the side the model's artefacts push
+    (:func:`~sklearn_r2t.noise.typical_outlier_side`). R2T and R2T + refine join
     when shipped weights exist for the model and length (training from scratch
     would not fit in a demo).
     """
-    def sls(loss, f_scale):
-        return SymbolicLeastSquares(model, loss=loss, f_scale=f_scale, n_jobs=n_jobs)
+    def sls(loss, f_scale, **kw):
+        return SymbolicLeastSquares(model, loss=loss, f_scale=f_scale, n_jobs=n_jobs, **kw)
 
+    side = typical_outlier_side(model)
     methods = [
         ("OLS", sls("linear", 1.0)),
         ("Huber (f_scale=1)", sls("huber", 1.0)),
@@ -186,6 +209,8 @@ def standard_methods(
         ("Huber (auto)", sls("huber", "auto")),
         ("SoftL1 (auto)", sls("soft_l1", "auto")),
         ("Cauchy (auto)", sls("cauchy", "auto")),
+        ("Bisquare (auto)", sls("bisquare", "auto")),
+        (f"Bisquare one-sided ({'/'.join(side)})", sls("bisquare", "auto", outlier_side=side)),
     ]
     if pretrained_path(model, n_timesteps) is not None:
         methods += [

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 import math
 import time
+import warnings
 from importlib import resources
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,8 +29,9 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from ._r2t_net import R2TNet
-from ._validation import all_missing_rows, check_model, validate_sequences
+from ._validation import FLOAT32_MAX, all_missing_rows, check_model, validate_sequences
 from .metrics import normalized_mse
+from .noise import make_noise
 from .symbolic import (
     HeartRate,
     SkinTemperature,
@@ -43,6 +49,20 @@ _ARCHITECTURE = ("d_model", "n_heads", "n_layers", "dim_feedforward", "step_feat
                  "hidden_size")
 
 
+# The weight files the package ships: (model name, n_timesteps).
+_SHIPPED = {(name, 96) for name in _PRETRAINED_MODELS}
+# With pretrained="auto", a shipped file that is missing or unusable is a broken
+# install, not a choice: train from scratch, but within this many seconds.
+_FALLBACK_MAX_TIME = 300.0
+
+WEIGHTS_FORMAT = "sklearn_r2t.R2TNet"
+WEIGHTS_VERSION = 1
+
+
+class WeightsError(ValueError):
+    """A weight file that cannot be used: damaged, altered, or for another model."""
+
+
 def pretrained_path(model: SymbolicModel, n_timesteps: int):
     """Path of the shipped weights for ``model`` at ``n_timesteps``, or None."""
     if _PRETRAINED_MODELS.get(model.name) is not type(model):
@@ -51,11 +71,103 @@ def pretrained_path(model: SymbolicModel, n_timesteps: int):
     return path if path.is_file() else None
 
 
+def _model_identity(model: SymbolicModel) -> dict:
+    """What a weight file must match: the model and its parameter box and scaling."""
+    return {
+        "model": model.name,
+        "model_class": type(model).__name__,
+        "param_names": list(model.param_names),
+        "bounds": model.bounds.tolist(),
+        "output_range": model.output_range.tolist(),
+        "window_hours": float(model.window_hours),
+    }
+
+
+def _weights_digest(meta: dict, state: dict) -> str:
+    """SHA-256 of the metadata (canonical JSON) and every tensor's name, dtype, shape, bytes."""
+    digest = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+    for key in sorted(state):
+        tensor = state[key].detach().cpu().contiguous()
+        digest.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def weights_payload(model: SymbolicModel, n_timesteps: int, architecture: dict,
+                    state_dict: dict, **extra) -> dict:
+    """The content of a weight file: tensors, model identity, architecture, checksum.
+
+    ``extra`` (e.g. held-out metrics) must be JSON-serialisable; it is covered by
+    the checksum too. Save the result with ``torch.save``.
+    """
+    state = {k: v.detach().cpu().clone() for k, v in state_dict.items()}
+    meta = {"format": WEIGHTS_FORMAT, "format_version": WEIGHTS_VERSION,
+            **_model_identity(model), "n_timesteps": int(n_timesteps),
+            "architecture": {k: int(v) for k, v in architecture.items()}, **extra}
+    return {**meta, "state_dict": state, "sha256": _weights_digest(meta, state)}
+
+
+def load_weights(path, model: SymbolicModel, n_timesteps: int) -> dict:
+    """Read a weight file and check it against ``model`` and ``n_timesteps``.
+
+    Raises :class:`WeightsError` (a ``ValueError``) naming the problem when the file
+    is damaged or not a weight file, its checksum does not match its content, it
+    was made for another model, bounds, scaling or sequence length, or it holds
+    non-finite values. Only tensors and plain types are unpickled
+    (``weights_only=True``).
+    """
+    name = Path(str(path)).name
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # zip, pickle and EOF errors alike; torch's own message
+        # would suggest weights_only=False, which is unsafe on an untrusted file.
+        raise WeightsError(
+            f"cannot read the weight file {name}: it is damaged or not a sklearn_r2t "
+            f"weight file ({type(exc).__name__})"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
+        raise WeightsError(f"{name} is not a sklearn_r2t weight file (format tag "
+                           f"{WEIGHTS_FORMAT!r} missing)")
+    if payload.get("format_version") != WEIGHTS_VERSION:
+        raise WeightsError(f"{name} has format version {payload.get('format_version')!r}; "
+                           f"this sklearn_r2t reads version {WEIGHTS_VERSION}")
+    state = payload.get("state_dict")
+    if not isinstance(state, dict) or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise WeightsError(f"{name} has no valid state_dict of named tensors")
+    meta = {k: v for k, v in payload.items() if k not in ("state_dict", "sha256")}
+    try:
+        digest = _weights_digest(meta, state)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise WeightsError(f"{name} has metadata or tensors that cannot be checked "
+                           f"({type(exc).__name__})") from None
+    if payload.get("sha256") != digest:
+        raise WeightsError(f"{name} fails its checksum: the file was altered or damaged")
+    expected = {**_model_identity(model), "n_timesteps": int(n_timesteps)}
+    wrong = [f"{k}: file {payload.get(k)!r}, expected {v!r}" for k, v in expected.items()
+             if payload.get(k) != v]
+    if wrong:
+        raise WeightsError(f"{name} was made for another model or sequence length ("
+                           + "; ".join(wrong) + ")")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise WeightsError(f"{name} holds non-finite weights in {', '.join(bad[:5])}")
+    return payload
+
+
 def encode_sequences(model: SymbolicModel, X: np.ndarray):
-    """Physical ``(n, T, C)`` sequences -> normalised float32 values and observed mask."""
+    """Physical ``(n, T, C)`` sequences -> normalised float32 values and observed mask.
+
+    Values are clipped to one plausible span beyond the model's range on either
+    side ([-1, 2] after normalising). Training noise stays inside that (its
+    artefacts reach about 0.7 of a span), so this changes nothing the network has
+    learned; it keeps one absurd reading from overflowing float32 in the shared
+    embedding (which turned every channel's parameters NaN) and bounds how far it
+    can pull the other channels' estimates.
+    """
     lo, hi = np.asarray(model.output_range, dtype=float).reshape(-1, 2).T
     observed = ~np.isnan(X)
-    x = np.where(observed, (X - lo) / (hi - lo), 0.0)
+    x = np.clip(np.where(observed, (X - lo) / (hi - lo), 0.0), -1.0, 2.0)
     return x.astype(np.float32), observed.astype(np.float32)
 
 
@@ -73,6 +185,48 @@ def blend(model: SymbolicModel, a: np.ndarray, b: np.ndarray, weight: float) -> 
 
 def _as_3d(a: np.ndarray) -> np.ndarray:
     return a[:, :, None] if a.ndim == 2 else a
+
+
+def _network_params(module, model, X, batch_size=256):
+    """The network's parameters for ``(n, T, C)`` sequences, encoded batch by batch.
+
+    Encoding a batch at a time keeps memory flat: the float32 copies of the input
+    never exist for the whole array at once. Batches are small because attention
+    stores ``batch * n_heads * T * T`` floats (600 MB at 4096 sequences of 96 steps);
+    on a CPU, 256 is also faster than 4096 (2.98 s vs 5.13 s for 8,192 sequences).
+    """
+    device = next(module.parameters()).device
+    out = np.empty((len(X), model.n_params))
+    with torch.inference_mode():
+        for start in range(0, len(X), batch_size):
+            sl = slice(start, start + batch_size)
+            x, observed = encode_sequences(model, X[sl])
+            pred = module(torch.from_numpy(x).to(device), torch.from_numpy(observed).to(device))
+            out[sl] = pred["params"].double().cpu().numpy()
+    return out
+
+
+def _refined(model, X, params, refine):
+    from ._least_squares import fit_sequences
+
+    loss = "cauchy" if refine is True else refine
+    return fit_sequences(model, X, loss=loss, f_scale="auto", x0=params, n_restarts=1)
+
+
+def _calibrate_refine(module, model, noise, n_timesteps, refine, seed, n_sequences=256):
+    """Blend weight of the refined estimates that does best on synthetic data."""
+    from .datasets import make_wearable_sequences
+
+    data = make_wearable_sequences(n_sequences, model=model, noise=noise,
+                                   n_timesteps=n_timesteps, random_state=seed)
+    X = _as_3d(data.X)
+    ok = ~np.isnan(X).all(axis=1).any(axis=1)
+    network = _network_params(module, model, X[ok])
+    refined = _refined(model, X[ok], network, refine)
+    scores = {w: np.median(normalized_mse(
+        model, data.X_clean[ok], model.evaluate(blend(model, network, refined, w), n_timesteps)))
+        for w in _REFINE_WEIGHTS}
+    return min(scores, key=scores.get)
 
 
 class _SyntheticStream:
@@ -139,47 +293,138 @@ class _ValidMedianMSE(Callback):
         net.history.record("valid_median_mse", float(np.median(err.mean(axis=1))))
 
 
-class _Schedule(Callback):
-    """One-cycle learning rate over steps or wall-clock time, whichever runs out first.
+# Clock of the time budget (a module attribute so that tests can replace it).
+_clock = time.perf_counter
+# The first steps run at the warm-up floor; with max_time they time the machine.
+_PROBE_STEPS = 10
 
-    Progress is ``max(step / total_steps, elapsed / max_time)``: a linear warm-up
-    over the first 10 %, then a cosine decay to 1 % of the peak. With a time
-    budget the schedule stays complete however busy the machine is, and training
-    stops at the first epoch end past the budget.
+
+class _StopTraining(Exception):
+    """Ends training early (budget spent, early stopping).
+
+    Deliberately not KeyboardInterrupt, which skorch swallows: a user's Ctrl-C must
+    reach the user.
     """
 
-    def __init__(self, lr, total_steps, max_time=None):
-        self.lr, self.total_steps, self.max_time = lr, total_steps, max_time
+
+class _Interrupted(Exception):
+    """Carries a user's KeyboardInterrupt past skorch, which would swallow it."""
+
+
+class _EarlyStopping(EarlyStopping):
+    """skorch's early stopping, ending with _StopTraining instead of KeyboardInterrupt."""
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            if self.misses_ < self.patience:
+                raise  # not ours: the user pressed Ctrl-C
+            raise _StopTraining from None
+
+
+class _StepBudget(Callback):
+    """A fixed number of optimiser steps with a one-cycle learning rate over them.
+
+    The learning rate depends only on ``step / total_steps``: a linear warm-up over
+    the first 10 %, then a cosine decay to 1 % of the peak. The first
+    ``_PROBE_STEPS`` steps run at the 1 % floor; with a time budget they are timed,
+    and the total is fixed from that timing (steps and the per-epoch data and
+    validation overhead that fit in what is left of ``max_time``, with a 10 %
+    margin). After that the clock only matters as a backstop, checked before every
+    batch: if the budget runs out anyway, the epoch ends there, is scored, and
+    training stops. So a fit under ``max_time`` is reproducible given its step
+    count (``n_steps_``); the count itself depends on the machine.
+
+    Training stops, with the last (possibly partial) epoch scored and logged, when
+    the steps are spent: the net's training iterator asks :meth:`exhausted` before
+    each batch, and the next epoch does not begin.
+    """
+
+    def __init__(self, lr, max_steps, steps_per_epoch, max_time=None, start=None,
+                 overhead_seconds=0.0, overhead_batches=0):
+        self.lr, self.max_steps, self.steps_per_epoch = lr, max_steps, steps_per_epoch
+        self.max_time, self.start = max_time, start
+        self.overhead_seconds, self.overhead_batches = overhead_seconds, overhead_batches
 
     def on_train_begin(self, net, **kwargs):
-        self.start_, self.step_ = time.perf_counter(), 0
-        self._set_lr(net, 0.0)
+        if self.start is None:
+            self.start = _clock()
+        self.step_ = 0
+        self.total_steps_ = self.max_steps if self.max_time is None else None
+        self.out_of_time_ = False
+        self._set_lr(net)
 
-    def _progress(self):
-        progress = self.step_ / self.total_steps
-        if self.max_time is not None:
-            progress = max(progress, (time.perf_counter() - self.start_) / self.max_time)
-        return min(progress, 1.0)
+    def on_batch_end(self, net, training=False, **kwargs):
+        if not training:
+            return
+        self.step_ += 1
+        if self.step_ == 1:
+            self.probe_start_ = _clock()
+        if self.total_steps_ is None and self.step_ >= min(_PROBE_STEPS, self.max_steps):
+            self.total_steps_ = self._steps_in_budget()
+        self._set_lr(net)
 
-    def _set_lr(self, net, progress):
-        warm = 0.1
-        if progress < warm:
-            lr = self.lr * max(progress / warm, 0.01)
+    def _steps_in_budget(self):
+        now = _clock()
+        # Time from the end of the first step: the first one pays one-off set-up costs.
+        per_step = ((now - self.probe_start_) / (self.step_ - 1) if self.step_ > 1
+                    else now - self.start)
+        # Each epoch also draws fresh data and runs two validation passes (forward
+        # only, about a third of a training step per batch).
+        per_epoch = (self.steps_per_epoch * per_step + self.overhead_seconds
+                     + self.overhead_batches * per_step / 3)
+        remaining = self.start + self.max_time - now
+        more = int(0.9 * max(remaining, 0.0) / per_epoch * self.steps_per_epoch)
+        return max(self.step_, min(self.max_steps, self.step_ + more))
+
+    def _set_lr(self, net):
+        if self.step_ < _PROBE_STEPS or self.total_steps_ is None:
+            lr = 0.01 * self.lr
         else:
-            cosine = 0.5 * (1 + math.cos(math.pi * (progress - warm) / (1 - warm)))
-            lr = self.lr * (0.01 + 0.99 * cosine)
+            progress, warm = min(self.step_ / self.total_steps_, 1.0), 0.1
+            if progress < warm:
+                lr = self.lr * max(progress / warm, 0.01)
+            else:
+                cosine = 0.5 * (1 + math.cos(math.pi * (progress - warm) / (1 - warm)))
+                lr = self.lr * (0.01 + 0.99 * cosine)
         for group in net.optimizer_.param_groups:
             group["lr"] = lr
 
-    def on_batch_end(self, net, training=False, **kwargs):
-        if training:
-            self.step_ += 1
-            self._set_lr(net, self._progress())
+    def exhausted(self):
+        if self.total_steps_ is not None and self.step_ >= self.total_steps_:
+            return True
+        if self.max_time is not None and _clock() - self.start >= self.max_time:
+            self.out_of_time_ = True
+            return True
+        return False
+
+    def on_epoch_begin(self, net, **kwargs):
+        # Stop here rather than at the previous epoch's end, so that every end-of-epoch
+        # callback (validation, early stopping, skorch's log) has seen that epoch.
+        if self.step_ and self.exhausted():
+            net.history.pop()  # skorch opened this epoch's row; it never runs
+            raise _StopTraining
 
     def on_epoch_end(self, net, **kwargs):
         net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
-        if self.max_time is not None and time.perf_counter() - self.start_ >= self.max_time:
-            raise KeyboardInterrupt  # skorch ends fit cleanly (on_train_end still runs)
+        net.history.record("steps", self.step_)
+
+
+class _Until:
+    """Re-iterable batches that end when ``stop()`` says the step budget is spent.
+
+    skorch builds the training iterator once and loops over it every epoch.
+    """
+
+    def __init__(self, batches, stop):
+        self.batches, self.stop = batches, stop
+
+    def __iter__(self):
+        for batch in self.batches:
+            if self.stop():
+                return
+            yield batch
 
 
 class _DualLossNet(NeuralNet):
@@ -201,6 +446,21 @@ class _DualLossNet(NeuralNet):
     def initialize(self):
         self.loss_ema_ = None
         return super().initialize()
+
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training=training)
+        if not training:
+            return iterator
+        return _Until(iterator, dict(self.callbacks_)["budget"].exhausted)
+
+    def fit_loop(self, X, y=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, **fit_params)
+        except _StopTraining:
+            return self
+        except KeyboardInterrupt as exc:
+            # skorch's partial_fit would swallow it and call the model trained.
+            raise _Interrupted from exc
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = y_true.to(y_pred["curve"].dtype)
@@ -244,7 +504,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         The symbolic equation; ``None`` means :class:`~sklearn_r2t.symbolic.HeartRate`.
     noise : str or callable, default="combined"
         Training noise: a preset name of :func:`sklearn_r2t.noise.make_noise` or a
-        corruption object.
+        corruption object. Checked by ``fit`` even when the shipped weights are used.
     d_model : int, default=32
         Width of the encoder. The paper uses 192 with 16 heads; the shipped
         weights use 32 with 4 heads, which trains about 10x faster on a CPU (see
@@ -262,7 +522,14 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     n_synthetic : int, default=16384
         Synthetic sequences drawn per epoch (fresh every epoch).
     max_epochs : int, default=40
-        Epochs when training (from scratch, or when fine-tuning).
+        Epochs when training (from scratch, or when fine-tuning). Must be at least
+        1 whenever the network trains (0 would return an untrained network).
+    max_steps : int, default=None
+        Cap on the optimiser steps (batches). The learning-rate schedule spans
+        ``min(max_epochs * steps per epoch, max_steps)`` steps, or fewer under
+        ``max_time``; the last epoch may be partial, and is scored. A fit with
+        ``max_steps=est.n_steps_`` and ``max_time=None`` repeats a fit made under
+        ``max_time`` on any machine that computes the same floating-point results.
     batch_size : int, default=256
     lr : float, default=2e-3
         Peak learning rate of the one-cycle schedule (AdamW).
@@ -277,13 +544,25 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     patience : int, default=8
         Early stopping: epochs without improvement of the validation median MSE.
     max_time : float, default=None
-        Training time budget in seconds. The learning-rate schedule then follows
-        the clock as well as the step count, and training stops at the first
-        epoch end past the budget (``max_epochs`` still caps it).
+        Training time budget in seconds, counted from the first synthetic draw.
+        The first 10 steps are timed, and the number of steps that fit in the
+        rest of the budget (with a 10 % margin) becomes the schedule's length
+        (``n_steps_``); the learning rate then depends on steps only, never on the
+        clock. The clock is checked again before every batch as a backstop: if
+        the machine slows down and the budget runs out, training ends there with
+        a warning, after scoring that last (partial) epoch. ``max_epochs`` and
+        ``max_steps`` still cap it. What stays machine-dependent is the step
+        count, and floating-point results across CPUs and thread counts. Refine
+        calibration (``refine``) runs after the budget.
     pretrained : {"auto", True, False}, default="auto"
         Use the shipped weights. ``"auto"`` uses them when they exist for the
         model, the sequence length and the architecture, and trains from scratch
-        otherwise; ``True`` raises if they do not exist.
+        otherwise; ``True`` raises if they do not exist. Each file records the
+        model, its bounds and scaling, the architecture and the sequence length,
+        with a SHA-256 checksum; loading checks all of them and refuses non-finite
+        weights. A shipped file that is missing or fails a check raises with
+        ``True``; with ``"auto"`` it gives a warning and a training from scratch
+        bounded by ``max_time`` or 300 seconds, whichever is shorter.
     fine_tune : bool, default=False
         With pretrained weights, continue training for ``max_epochs`` (at a tenth
         of ``lr``) instead of using them as they are.
@@ -324,6 +603,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         Sequence length seen in fit.
     n_features_in_ : int
         Number of time steps (scikit-learn's convention for X's second axis).
+    n_steps_ : int
+        Optimiser steps the learning-rate schedule spanned (0 without training).
     fit_time_ : float
         Seconds spent in fit.
 
@@ -351,6 +632,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "n_synthetic": [Interval(Integral, 2, None, closed="left")],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "max_steps": [Interval(Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -380,6 +662,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         hidden_size: int = 128,
         n_synthetic: int = 16384,
         max_epochs: int = 40,
+        max_steps: int | None = None,
         batch_size: int = 256,
         lr: float = 2e-3,
         weight_decay: float = 1e-4,
@@ -405,6 +688,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         self.hidden_size = hidden_size
         self.n_synthetic = n_synthetic
         self.max_epochs = max_epochs
+        self.max_steps = max_steps
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
@@ -423,6 +707,10 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y=None):
         """Train on synthetic data (or load the shipped weights).
+
+        Nothing on the estimator changes until the fit has succeeded: a fit that
+        raises, or that the user interrupts (Ctrl-C propagates), leaves the
+        previous fitted state, or none, as it was.
 
         Parameters
         ----------
@@ -443,55 +731,60 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}."
             )
-        X = validate_sequences(self, X, model, reset=True)
+        # The noise is used only when training, but a bad one is a bad setting anyway.
+        make_noise(self.noise, model)
+        # validate_data records n_features_in_ on the estimator it is given: give it
+        # a copy, so that self changes only once the whole fit has succeeded.
+        staged = copy.copy(self)
+        X = validate_sequences(staged, X, model, reset=True)
         y = self._check_y(y, X, model)
         n_timesteps = X.shape[1]
         device = self._torch_device()
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=4)
-        weights = self._pretrained_weights(model, n_timesteps)
-        self.pretrained_ = weights is not None
-        self.history_ = []
+        history, n_steps = [], 0
         # A private torch RNG: seeded runs repeat exactly, and the caller's global
-        # torch random state is left as it was.
+        # torch random state is left as it was (also when the fit fails).
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(seeds[0]))
             module = R2TNet(model, n_timesteps, mask_ratio=self.mask_ratio,
                             **{k: getattr(self, k) for k in _ARCHITECTURE})
-            if self.pretrained_:
-                module.load_state_dict(weights["state_dict"])
-            if (not self.pretrained_ or self.fine_tune or y is not None) and self.max_epochs:
-                lr = self.lr / 10 if self.pretrained_ else self.lr
-                self.history_ = self._train(module, model, n_timesteps, X, y, lr, seeds, device)
-        self.module_ = module.to(device).eval()
+            state, max_time = self._pretrained_weights(model, n_timesteps, module)
+            pretrained = state is not None
+            if pretrained:
+                module.load_state_dict(state)
+            if not pretrained or self.fine_tune or y is not None:
+                if self.max_epochs == 0:
+                    raise ValueError(
+                        "max_epochs=0 would return an untrained network: "
+                        + ("fine-tuning or use_y needs max_epochs >= 1."
+                           if pretrained else
+                           "no pretrained weights are used here "
+                           f"(pretrained={self.pretrained!r}), so training needs "
+                           "max_epochs >= 1.")
+                    )
+                lr = self.lr / 10 if pretrained else self.lr
+                history, n_steps = self._train(module, model, n_timesteps, X, y, lr, seeds,
+                                               device, max_time)
+        module = module.to(device).eval()
+        refine_weight = (_calibrate_refine(module, model, self.noise, n_timesteps,
+                                           self.refine, int(seeds[3]))
+                         if self.refine else None)
+        # Everything succeeded: only now does the estimator change.
         self.model_ = model
+        self.module_ = module
         self.n_timesteps_ = n_timesteps
-        self.refine_weight_ = self._calibrate_refine(int(seeds[3])) if self.refine else None
+        self.pretrained_ = pretrained
+        self.history_ = history
+        self.n_steps_ = n_steps
+        self.refine_weight_ = refine_weight
+        self.n_features_in_ = staged.n_features_in_
+        if hasattr(staged, "feature_names_in_"):
+            self.feature_names_in_ = staged.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.fit_time_ = time.perf_counter() - start
         return self
-
-    def _refined(self, X, params):
-        from ._least_squares import fit_sequences
-
-        loss = "cauchy" if self.refine is True else self.refine
-        return fit_sequences(self.model_, X, loss=loss, f_scale="auto", x0=params,
-                             n_restarts=1)
-
-    def _calibrate_refine(self, seed, n_sequences=256):
-        """Blend weight of the refined estimates that does best on synthetic data."""
-        from .datasets import make_wearable_sequences
-
-        data = make_wearable_sequences(n_sequences, model=self.model_, noise=self.noise,
-                                       n_timesteps=self.n_timesteps_, random_state=seed)
-        X = _as_3d(data.X)
-        ok = ~np.isnan(X).all(axis=1).any(axis=1)
-        network = self._network_params(X[ok])
-        refined = self._refined(X[ok], network)
-        scores = {w: np.median(normalized_mse(
-            self.model_, data.X_clean[ok],
-            self.model_.evaluate(blend(self.model_, network, refined, w), self.n_timesteps_)))
-            for w in _REFINE_WEIGHTS}
-        return min(scores, key=scores.get)
 
     def _check_y(self, y, X, model):
         if y is None or not self.use_y:
@@ -502,6 +795,25 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
                 f"y must hold the known parameters, shape (n_sequences, {model.n_params}) "
                 f"= {(X.shape[0], model.n_params)}, got {y.shape}."
             )
+        # The network predicts inside the bounds only (angles: any value, mod the
+        # period). A little outside is clipped to them in training; far outside is a
+        # unit or column mix-up, or bounds that do not fit the data.
+        lo, hi = model.bounds.T
+        slack = 0.1 * (hi - lo)
+        far = ~model.angular_mask & ((y < lo - slack) | (y > hi + slack)).any(axis=0)
+        if far.any():
+            cols = ", ".join(
+                f"{model.param_names[j]} in [{y[:, j].min():.4g}, {y[:, j].max():.4g}] vs "
+                f"bounds [{lo[j]:.4g}, {hi[j]:.4g}]" for j in np.flatnonzero(far))
+            raise ValueError(
+                f"use_y=True: y has parameters far outside the model's bounds ({cols}). "
+                "R2T predicts within the bounds; values up to 10 % of a bound's width "
+                "outside are clipped to it. Check y's column order and units, or widen "
+                "the model's bounds."
+            )
+        if np.abs(y).max() > FLOAT32_MAX:
+            raise ValueError("use_y=True: y has values beyond the float32 range the "
+                             "network computes in.")
         return y
 
     def _torch_device(self):
@@ -511,30 +823,61 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             raise ValueError("device='cuda' was requested but torch finds no CUDA device.")
         return self.device
 
-    def _pretrained_weights(self, model, n_timesteps):
+    def _pretrained_weights(self, model, n_timesteps, module):
+        """The shipped state dict to start from (or None), and the training time budget.
+
+        A missing or unusable file that the package ships is an error with
+        ``pretrained=True``; with ``"auto"`` it is a warning and a training from
+        scratch bounded by ``_FALLBACK_MAX_TIME`` seconds.
+        """
         if self.pretrained is False:
-            return None
+            return None, self.max_time
         path = pretrained_path(model, n_timesteps)
-        weights = None
-        if path is not None:
-            weights = torch.load(path, map_location="cpu", weights_only=True)
-            mismatch = {k: (getattr(self, k), v) for k, v in weights["architecture"].items()
-                        if getattr(self, k) != v}
-            if mismatch:
-                weights = None
-                reason = f"the architecture differs from the shipped one {mismatch}"
-        else:
+        broken = None  # why a file that should be usable is not
+        if path is None:
             reason = (f"none are shipped for {type(model).__name__} at "
                       f"n_timesteps={n_timesteps}")
-        if weights is None and self.pretrained is True:
+            if ((model.name, n_timesteps) in _SHIPPED
+                    and _PRETRAINED_MODELS.get(model.name) is type(model)):
+                broken = f"the shipped file {model.name}_t{n_timesteps}.pt is missing"
+        else:
+            try:
+                payload = load_weights(path, model, n_timesteps)
+            except WeightsError as exc:
+                broken = str(exc)
+            else:
+                mismatch = {k: (getattr(self, k), v) for k, v in payload["architecture"].items()
+                            if getattr(self, k) != v}
+                expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+                found = {k: tuple(v.shape) for k, v in payload["state_dict"].items()}
+                if mismatch:
+                    reason = ("the architecture differs from the shipped one "
+                              f"{{name: (yours, shipped)}}: {mismatch}")
+                elif found != expected:
+                    broken = f"{path.name} does not fit the network's tensors"
+                else:
+                    return payload["state_dict"], self.max_time
+        if broken:
+            reason = broken
+        if self.pretrained is True:
             raise ValueError(f"pretrained=True but {reason}; use pretrained='auto' or False.")
-        if weights is None and self.verbose:
+        if broken:
+            budget = min(self.max_time or math.inf, _FALLBACK_MAX_TIME)
+            warnings.warn(
+                f"Shipped weights not used: {broken}. Training from scratch instead, "
+                f"within max_time={budget:g} s; reinstall sklearn_r2t to get the weights "
+                "back.", UserWarning, stacklevel=3)
+            return None, budget
+        if self.verbose:
             print(f"No pretrained weights: {reason}; training from scratch.")
-        return weights
+        return None, self.max_time
 
-    def _train(self, module, model, n_timesteps, X, y, lr, seeds, device):
+    def _train(self, module, model, n_timesteps, X, y, lr, seeds, device, max_time):
+        """Train ``module`` in place; return (history, number of steps planned)."""
+        clock_start = _clock()
         stream = _SyntheticStream(model, self.noise, n_timesteps, int(seeds[1]))
         X_train, y_train = stream.draw(self.n_synthetic)
+        draw_seconds = _clock() - clock_start
         if y is not None:
             x_user, observed_user = encode_sequences(model, X)
             X_train = {"x": np.concatenate([X_train["x"], x_user]),
@@ -544,13 +887,22 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         X_valid, y_valid = valid_stream.draw(max(256, min(1024, self.n_synthetic // 8)))
         n_curve = n_timesteps * model.n_channels
         steps_per_epoch = math.ceil(len(y_train) / self.batch_size)
+        max_steps = self.max_epochs * steps_per_epoch
+        if self.max_steps is not None:
+            max_steps = min(max_steps, self.max_steps)
+        budget = _StepBudget(
+            lr, max_steps, steps_per_epoch, max_time=max_time, start=clock_start,
+            overhead_seconds=draw_seconds,
+            overhead_batches=2 * math.ceil(len(y_valid) / self.batch_size),
+        )
         callbacks = [
+            # First: at an epoch's start it stops training before new data is drawn.
+            ("budget", budget),
             ("fresh_synthetic", _FreshSynthetic(stream, self.n_synthetic)),
             ("valid_median_mse", _ValidMedianMSE(X_valid, y_valid, n_curve)),
             ("clip", GradientNormClipping(gradient_clip_value=1.0)),
-            ("lr", _Schedule(lr, self.max_epochs * steps_per_epoch, self.max_time)),
-            ("early_stopping", EarlyStopping(monitor="valid_median_mse",
-                                             patience=self.patience, load_best=True)),
+            ("early_stopping", _EarlyStopping(monitor="valid_median_mse",
+                                              patience=self.patience, load_best=True)),
         ]
         if self.verbose:
             callbacks.append(("progress", ProgressBar()))
@@ -569,8 +921,19 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             verbose=int(self.verbose > 0),
             n_curve=n_curve,
         )
-        net.fit(X_train, y_train)
-        return [dict(h, batches=None) for h in net.history]
+        try:
+            net.fit(X_train, y_train)
+        except _Interrupted as exc:
+            raise exc.__cause__ from None
+        planned = budget.total_steps_ if budget.total_steps_ is not None else budget.step_
+        if budget.out_of_time_ and budget.step_ < planned:
+            warnings.warn(
+                f"max_time={max_time:g} s ran out after {budget.step_} of the {planned} "
+                "training steps planned from the first steps' timing (the machine got "
+                "slower); the learning-rate schedule was cut short, so max_steps cannot "
+                "repeat this fit exactly.", UserWarning, stacklevel=3)
+            planned = budget.step_
+        return [dict(h, batches=None) for h in net.history], planned
 
     # --------------------------------------------------------------- inference
     def transform(self, X):
@@ -589,29 +952,22 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_sequences(self, X, self.model_, reset=False)
+        if self.refine and getattr(self, "refine_weight_", None) is None:
+            raise ValueError("refine was switched on after fit: call fit again, which "
+                             "calibrates the refine step (refine_weight_).")
+        # A sequence with a whole channel missing gets NaN for every parameter, also
+        # in multi-channel models: the network has never seen a missing channel, and
+        # its estimates of the other channels' parameters are then far off (Wearable
+        # without skin temperature: median heart-rate mesor error 27 bpm, not 0.16).
         empty = all_missing_rows(X)
-        params = self._network_params(X)
+        params = _network_params(self.module_, self.model_, X)
         if self.refine:
-            if getattr(self, "refine_weight_", None) is None:
-                raise ValueError("refine was switched on after fit: call fit again, which "
-                                 "calibrates the refine step (refine_weight_).")
             keep = ~empty
             params[keep] = blend(self.model_, params[keep],
-                                 self._refined(X[keep], params[keep]), self.refine_weight_)
+                                 _refined(self.model_, X[keep], params[keep], self.refine),
+                                 self.refine_weight_)
         params[empty] = np.nan
         return params
-
-    def _network_params(self, X, batch_size=4096):
-        x, observed = encode_sequences(self.model_, X)
-        device = next(self.module_.parameters()).device
-        out = np.empty((len(x), self.model_.n_params))
-        with torch.inference_mode():
-            for start in range(0, len(x), batch_size):
-                sl = slice(start, start + batch_size)
-                pred = self.module_(torch.from_numpy(x[sl]).to(device),
-                                    torch.from_numpy(observed[sl]).to(device))
-                out[sl] = pred["params"].double().cpu().numpy()
-        return out
 
     def predict(self, X):
         """Reconstruct the clean curve of each sequence.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -25,14 +26,26 @@ def check_model(model) -> SymbolicModel:
     return model
 
 
+# The largest magnitude the estimators accept: the float32 range the networks
+# compute in (the least-squares fits run in float64 but square residuals, so the
+# same limit keeps them clear of overflow too).
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def validate_sequences(estimator, X, model: SymbolicModel, *, reset: bool) -> np.ndarray:
     """Validate sequences for ``model`` and return them as float64 ``(n, T, C)``.
 
-    NaN marks a missing sample and is kept; inf, non-numeric values, empty input,
-    the wrong number of dimensions or channels, and lengths the model cannot use
-    raise a ``ValueError`` naming the problem. The caller's array is never written
-    to (callers treat the result as read-only).
+    NaN marks a missing sample and is kept; inf, values beyond the float32 range,
+    non-numeric values, empty input, the wrong number of dimensions or channels,
+    and lengths the model cannot use raise a ``ValueError`` naming the problem.
+    The caller's array is never written to (callers treat the result as read-only).
+    With ``reset=True``, ``n_features_in_`` (and ``feature_names_in_``) are recorded
+    on ``estimator`` only once every check has passed, so a rejected ``X`` leaves
+    the estimator's previous fitted state as it was.
     """
+    target = estimator
+    if reset:
+        estimator = copy.copy(estimator)  # validate_data records the attributes on it
     # np.asarray, not np.ndim: array-likes that only implement __array__ must work too.
     ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
     expected = 2 if model.n_channels == 1 else 3
@@ -63,7 +76,29 @@ def validate_sequences(estimator, X, model: SymbolicModel, *, reset: bool) -> np
             f"{model.channel_names}, got X with {X.shape[2]} channel(s) on the last axis."
         )
     model.check_n_timesteps(X.shape[1])
+    check_float32_range(X)
+    if reset:
+        target.n_features_in_ = estimator.n_features_in_
+        if hasattr(estimator, "feature_names_in_"):
+            target.feature_names_in_ = estimator.feature_names_in_
+        elif hasattr(target, "feature_names_in_"):
+            del target.feature_names_in_
     return X
+
+
+def check_float32_range(a: np.ndarray, name: str = "X") -> None:
+    """Refuse finite values beyond the float32 range, with a message naming ``a``."""
+    # fmax/fmin reductions skip NaN without copying (1,000,000 sequences stay cheap).
+    if a.size == 0:
+        return
+    high, low = np.fmax.reduce(a, axis=None), np.fmin.reduce(a, axis=None)
+    if max(abs(high), abs(low)) > FLOAT32_MAX:
+        worst = high if abs(high) >= abs(low) else low
+        raise ValueError(
+            f"{name} has values beyond the float32 range (|x| <= {FLOAT32_MAX:.3g}) that the "
+            f"estimators compute in, e.g. {worst:.3g}; check the units, or mark "
+            "impossible readings as NaN (missing)."
+        )
 
 
 def all_missing_rows(X: np.ndarray) -> np.ndarray:

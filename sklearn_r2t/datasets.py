@@ -26,6 +26,7 @@ def make_wearable_sequences(
     noise="combined",
     n_timesteps=96,
     random_state=None,
+    severity=1.0,
 ):
     """Generate noisy wearable sequences from a symbolic model.
 
@@ -48,6 +49,10 @@ def make_wearable_sequences(
         Samples per sequence (96 over 24 hours is one every 15 minutes).
     random_state : None, int, RandomState or Generator, default=None
         Seed for reproducible parameters and noise.
+    severity : float >= 0, default=1.0
+        Contamination knob of a preset ``noise``: multiplies every artefact rate
+        (:func:`~sklearn_r2t.noise.make_noise`). A sweep from 0 to about 5 goes
+        from no artefact to about 60 % of the samples touched.
 
     Returns
     -------
@@ -58,6 +63,11 @@ def make_wearable_sequences(
             Noisy sequences (NaN where missing). 2-D for a single-channel model.
         X_clean : ndarray, same shape as ``X``
             The clean curves, ``model.evaluate(params, n_timesteps)``.
+        artefact_mask : bool ndarray, same shape as ``X``
+            True where an artefact (spike, burst, drop, clipping) touched the
+            sample. The observed samples outside it are those of the oracle fit
+            (:func:`~sklearn_r2t.metrics.oracle_fit`);
+            ``artefact_mask[~np.isnan(X)].mean()`` is the fraction touched.
         params : ndarray of shape (n_sequences, n_params)
             True parameters, in physical units.
         t_hours : ndarray of shape (n_timesteps,)
@@ -81,7 +91,7 @@ def make_wearable_sequences(
         raise ValueError(f"n_sequences must be >= 1, got {n_sequences}.")
     model = HeartRate() if model is None else check_model(model)
     n_timesteps = model.check_n_timesteps(n_timesteps)
-    corruption = make_noise(noise, model)
+    corruption = make_noise(noise, model, severity)
 
     rng = check_generator(random_state)
     # sample_params takes a RandomState (the model contract); seed one from the
@@ -89,10 +99,11 @@ def make_wearable_sequences(
     param_state = np.random.RandomState(rng.integers(0, 2**31 - 1))
     params = np.asarray(model.sample_params(int(n_sequences), random_state=param_state), float)
     X_clean = model.evaluate(params, n_timesteps)
-    X = corruption(X_clean, random_state=rng, model=model)
+    X, mask = corruption(X_clean, random_state=rng, model=model, return_mask=True)
     return Bunch(
         X=X,
         X_clean=X_clean,
+        artefact_mask=mask,
         params=params,
         t_hours=model.t_hours(n_timesteps),
         param_names=tuple(model.param_names),

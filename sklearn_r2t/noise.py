@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 from collections.abc import Sequence
@@ -49,6 +50,7 @@ from .symbolic import SymbolicModel
 
 __all__ = [
     "PRESETS",
+    "typical_outlier_side",
     "make_noise",
     "check_generator",
     "Corruption",
@@ -86,6 +88,8 @@ def check_generator(random_state=None) -> np.random.Generator:
     if random_state is None or isinstance(random_state, numbers.Integral):
         if isinstance(random_state, bool):
             raise TypeError("random_state must be None, an int, a RandomState or a Generator.")
+        if random_state is not None and random_state < 0:
+            raise ValueError(f"random_state must be a non-negative int, got {random_state}.")
         return np.random.default_rng(random_state)
     if isinstance(random_state, np.random.Generator):
         return random_state
@@ -180,6 +184,23 @@ class _Context:
         self.n_timesteps = n_timesteps
         self.n_channels = n_channels
         self.dt = self.window_hours / n_timesteps
+        # (n, T, C) bool: samples an artefact touched (set by __call__).
+        self.mask: np.ndarray | None = None
+
+    def rows(self, rows: np.ndarray) -> _Context:
+        """The same context for a subset of rows, with its own slice of the mask."""
+        sub = copy.copy(self)
+        sub.mask = self.mask[rows]
+        return sub
+
+    def touch(self, c: int, where) -> None:
+        """Record that an artefact touched channel ``c`` at ``where`` (a boolean
+        ``(n, T)`` array or flat ``sequence * T + time`` indices)."""
+        if not (isinstance(where, np.ndarray) and where.dtype == bool):
+            flat = np.zeros(self.mask.shape[0] * self.mask.shape[1], dtype=bool)
+            flat[where] = True
+            where = flat.reshape(self.mask.shape[:2])
+        self.mask[:, :, c] |= where
 
     def select(self, channels) -> list[int]:
         """Indices of the selected channels (all of them for ``None``)."""
@@ -206,6 +227,8 @@ def _as_3d_copy(X) -> tuple[np.ndarray, bool]:
         X = np.array(X, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"X must be a numeric array: {exc}") from None
+    if X.ndim in (2, 3) and X.shape[1] == 0:
+        raise ValueError(f"X must have at least one time step, got shape {X.shape}.")
     if X.ndim == 2:
         return X[:, :, None], True
     if X.ndim == 3:
@@ -270,7 +293,10 @@ class Corruption:
 
     Subclasses implement ``_apply(X, rng, ctx)``, which modifies the float64
     array ``X`` of shape ``(n, T, C)`` in place (on a copy made by
-    :meth:`__call__`).
+    :meth:`__call__`) and records the samples an artefact touched with
+    ``ctx.touch``. Measurement noise (:class:`GaussianNoise`, :class:`Drift`) and
+    missing samples are not artefacts: the oracle fit keeps the samples they
+    alter, and a missing sample is simply not there.
 
     Parameters
     ----------
@@ -282,8 +308,10 @@ class Corruption:
     def __init__(self, channels=None):
         self.channels = _check_channels(channels)
 
-    def __call__(self, X, random_state=None, model: SymbolicModel | None = None) -> np.ndarray:
-        """Return a corrupted copy of ``X``.
+    def __call__(
+        self, X, random_state=None, model: SymbolicModel | None = None, return_mask: bool = False
+    ):
+        """Return a corrupted copy of ``X`` (and which samples artefacts touched).
 
         Parameters
         ----------
@@ -295,17 +323,27 @@ class Corruption:
             Gives each channel's span (``output_range``), the window length and the
             channel names. Defaults to the model the corruption was built for
             (:func:`make_noise`), else span 1 and a 24 hour window.
+        return_mask : bool, default=False
+            Also return the artefact mask.
 
         Returns
         -------
         X_noisy : ndarray of the same shape as ``X``, float64
             NaN marks missing samples.
+        artefact_mask : bool ndarray of the same shape as ``X``
+            Only with ``return_mask=True``: True where a spike, burst, drop or
+            clipping changed the sample (also where a gap later hid it). The
+            samples that are observed and not in the mask are exactly those of the
+            oracle fit (:func:`sklearn_r2t.metrics.oracle_fit`).
         """
         X3, squeeze = _as_3d_copy(X)
         model = model if model is not None else getattr(self, "model", None)
         ctx = _Context(model, X3.shape[1], X3.shape[2])
+        ctx.mask = np.zeros(X3.shape, dtype=bool)
         self._apply(X3, check_generator(random_state), ctx)
-        return X3[:, :, 0] if squeeze else X3
+        if squeeze:
+            X3, ctx.mask = X3[:, :, 0], ctx.mask[:, :, 0]
+        return (X3, ctx.mask) if return_mask else X3
 
     def _apply(self, X, rng, ctx):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -401,9 +439,9 @@ class Mixture(Corruption):
         for k, component in enumerate(self.components):
             rows = np.flatnonzero(choice == k)
             if rows.size:
-                part = X[rows]
-                component._apply(part, rng, ctx)
-                X[rows] = part
+                part, sub = X[rows], ctx.rows(rows)
+                component._apply(part, rng, sub)
+                X[rows], ctx.mask[rows] = part, sub.mask
 
 
 # ---------------------------------------------------------------- corruptions
@@ -464,6 +502,7 @@ class Spikes(Corruption):
             a = _uniform(rng, self.magnitude, k) * ctx.span[c]
             sign = np.where(rng.random(k) < self.p_positive, 1.0, -1.0)
             X[:, :, c][hit] += sign * a
+            ctx.touch(c, hit)
 
 
 class ActivityBursts(Corruption):
@@ -525,6 +564,7 @@ class ActivityBursts(Corruption):
                     excursion = np.zeros(X.shape[:2])
                     np.maximum.at(excursion.reshape(-1), cell[sel], value[sel])
                     X[:, :, c] += direction * excursion
+            ctx.touch(c, cell)
 
 
 class Drops(Corruption):
@@ -574,6 +614,7 @@ class Drops(Corruption):
             total = np.zeros(X.shape[:2])
             np.maximum.at(total.reshape(-1), cell, value)
             X[:, :, c] -= total
+            ctx.touch(c, cell)
 
 
 class MissingStretches(Corruption):
@@ -649,7 +690,9 @@ class Clipping(Corruption):
             if low is None and high is None:
                 low, high = ctx.lo[c], ctx.lo[c] + ctx.span[c]
             # np.clip keeps NaN, so missing samples stay missing.
+            before = X[:, :, c].copy()
             np.clip(X[:, :, c], low, high, out=X[:, :, c])
+            ctx.touch(c, (before != X[:, :, c]) & ~np.isnan(before))
 
 
 class Drift(Corruption):
@@ -749,9 +792,42 @@ def signal_defaults(channel_name: str) -> dict:
     return {k: dict(v) if isinstance(v, dict) else v for k, v in d.items()}
 
 
-def _preset_steps(preset: str, channel_names) -> list[Corruption]:
+def typical_outlier_side(model: SymbolicModel) -> tuple[str, ...]:
+    """The side most of each channel's default artefacts push readings to.
+
+    ``'above'`` or ``'below'`` per channel, from :func:`signal_defaults`: heart
+    rate rises in activity bursts and cadence-locked spikes, skin temperature
+    and SpO2 fall when the sensor loses contact, and an unknown signal gets the
+    generic upward bursts. This is what ``outlier_side`` of
+    :class:`~sklearn_r2t.SymbolicLeastSquares` assumes in the package's
+    benchmarks; on your own data, decide from what your artefacts do.
+    """
+    sides = []
+    for name in model.channel_names:
+        d = signal_defaults(name)
+        up = 0.0  # rate-weighted share of upward artefacts
+        total = 0.0
+        for key, p_up in (("bursts", None), ("spikes", None), ("drops", 0.0)):
+            if key in d:
+                p = d[key].get("p_positive", 1.0) if p_up is None else p_up
+                up += d[key]["rate"] * p
+                total += d[key]["rate"]
+        sides.append("above" if up >= total / 2 else "below")
+    return tuple(sides)
+
+
+def _scaled(settings: dict, severity: float) -> dict:
+    """Artefact settings with their rate multiplied by ``severity`` (capped below 1)."""
+    return {**settings, "rate": min(settings["rate"] * severity, 0.95)}
+
+
+def _preset_steps(preset: str, channel_names, severity: float = 1.0) -> list[Corruption]:
     steps: list[Corruption] = []
     per_channel = [(name, signal_defaults(name)) for name in channel_names]
+    for _, d in per_channel:
+        for key in ("bursts", "spikes", "drops"):
+            if key in d:
+                d[key] = _scaled(d[key], severity)
     if preset == "none":
         return steps
     for name, d in per_channel:
@@ -775,7 +851,9 @@ def _preset_steps(preset: str, channel_names) -> list[Corruption]:
     return steps
 
 
-def make_noise(noise="combined", model: SymbolicModel | None = None) -> Corruption:
+def make_noise(
+    noise="combined", model: SymbolicModel | None = None, severity: float = 1.0
+) -> Corruption:
     """Build a named noise preset for a model, or pass a corruption through.
 
     Presets (each channel gets its signal's defaults, see :func:`signal_defaults`;
@@ -811,6 +889,14 @@ def make_noise(noise="combined", model: SymbolicModel | None = None) -> Corrupti
         per-signal defaults and its ``output_range`` and ``window_hours`` convert
         magnitudes and durations. ``None`` gives the generic defaults for a
         signal scaled to [0, 1] over 24 hours.
+    severity : float >= 0, default=1.0
+        Multiplies the rate of every artefact (bursts, spikes, drops; each rate
+        capped at 0.95), not the measurement noise nor the missing stretches: the
+        contamination knob. On heart rate with ``"combined"``, severity 0, 1, 2, 3
+        and 4 touch about 0 %, 16 %, 30 %, 44 % and 57 % of the samples (measure
+        it with the ``artefact_mask`` of
+        :func:`~sklearn_r2t.datasets.make_wearable_sequences`). Only for preset
+        names.
 
     Returns
     -------
@@ -824,15 +910,26 @@ def make_noise(noise="combined", model: SymbolicModel | None = None) -> Corrupti
     of an hour or two, a single gap can blank a whole sequence: compose your own
     corruptions with shorter ``duration`` there.
     """
+    if (
+        isinstance(severity, bool) or not isinstance(severity, numbers.Real)
+        or not math.isfinite(severity) or severity < 0
+    ):
+        raise ValueError(f"severity must be a finite number >= 0, got {severity!r}.")
     if isinstance(noise, Corruption):
+        if severity != 1.0:
+            raise ValueError(
+                "severity scales the rates of the named presets; build a Corruption with "
+                f"the rates you want instead (got a {type(noise).__name__} and "
+                f"severity={severity})."
+            )
         return noise
     if noise is None:
         noise = "none"
     if isinstance(noise, dict):
-        return Mixture([make_noise(name, model) for name in noise], weights=list(noise.values()),
-                       model=model)
+        return Mixture([make_noise(name, model, severity) for name in noise],
+                       weights=list(noise.values()), model=model)
     if isinstance(noise, list | tuple):
-        return Mixture([make_noise(name, model) for name in noise], model=model)
+        return Mixture([make_noise(name, model, severity) for name in noise], model=model)
     if not isinstance(noise, str):
         raise TypeError(
             f"noise must be one of {PRESETS}, a list or dict of them, a Corruption "
@@ -846,4 +943,4 @@ def make_noise(noise="combined", model: SymbolicModel | None = None) -> Corrupti
     # Without a model there are no names to select by: one generic set of steps
     # (channels=None) applies to every channel.
     channel_names = model.channel_names if model is not None else (None,)
-    return Compose(_preset_steps(noise, channel_names), model=model)
+    return Compose(_preset_steps(noise, channel_names, float(severity)), model=model)

@@ -19,6 +19,7 @@ Conventions
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -183,10 +184,13 @@ class SymbolicModel:
         -------
         curves : ndarray of shape (n, n_timesteps) or (n, n_timesteps, n_channels)
         """
-        params = np.asarray(params, dtype=float)
+        params = _as_float_params(params)
         if params.ndim == 1:
             params = params[None, :]
         self._check_params_shape(params)
+        if np.isinf(params).any():
+            raise ValueError("params must be finite (NaN marks an unknown parameter and "
+                             "gives a NaN curve), got infinity.")
         t = torch.from_numpy(self.t_hours(n_timesteps))
         with torch.no_grad():
             out = self.equation(torch.from_numpy(params), t).numpy()
@@ -201,6 +205,21 @@ class SymbolicModel:
         t = torch.as_tensor(self.t_hours(n_timesteps), dtype=params.dtype, device=params.device)
         out = self.equation(params, t)
         return out[..., 0] if self.n_channels == 1 else out
+
+    def linear_basis(self, t_hours: np.ndarray) -> np.ndarray | None:
+        """Basis ``B`` of shape ``(n_timesteps, K)`` when the model is linear in a
+        transformed parameterisation, ``curve = B @ theta``; ``None`` otherwise.
+
+        Single-channel models only. Models that declare a basis are fitted by the
+        batched solver with closed-form weighted least squares (iteratively
+        reweighted for robust losses) instead of Gauss-Newton iterations;
+        :meth:`params_from_linear` maps ``theta`` back to the parameters.
+        """
+        return None
+
+    def params_from_linear(self, theta: np.ndarray) -> np.ndarray:
+        """Parameters ``(n, n_params)`` of basis coefficients ``theta`` ``(n, K)``."""
+        raise NotImplementedError(f"{type(self).__name__} declares no linear basis.")
 
     def normalize(self, y):
         """Map signal values to about [0, 1] with ``output_range`` (per channel)."""
@@ -230,6 +249,30 @@ def _cosine(t, acrophase, period):
     return torch.cos(_TWO_PI * (t - acrophase) / period)
 
 
+def cosinor_basis(t_hours: np.ndarray, n_harmonics: int, period: float) -> np.ndarray:
+    """Columns ``1, cos(w k t), sin(w k t)`` for ``k = 1..n_harmonics``, ``w = 2 pi / period``."""
+    t = np.asarray(t_hours, dtype=float)
+    cols = [np.ones_like(t)]
+    for k in range(1, n_harmonics + 1):
+        w = _TWO_PI * k / period
+        cols += [np.cos(w * t), np.sin(w * t)]
+    return np.stack(cols, axis=1)
+
+
+def cosinor_params(theta: np.ndarray, n_harmonics: int, period: float) -> np.ndarray:
+    """Mesor, then amplitude and acrophase (hours in ``[0, period / k)``) of each
+    harmonic, from the coefficients on :func:`cosinor_basis`:
+    ``A cos(w k (t - phi)) = A cos(w k phi) cos(w k t) + A sin(w k phi) sin(w k t)``."""
+    theta = np.asarray(theta, dtype=float)
+    P = np.empty_like(theta)
+    P[:, 0] = theta[:, 0]
+    for k in range(1, n_harmonics + 1):
+        a, b = theta[:, 2 * k - 1], theta[:, 2 * k]
+        P[:, 2 * k - 1] = np.hypot(a, b)
+        P[:, 2 * k] = np.mod(np.arctan2(b, a) * period / (_TWO_PI * k), period / k)
+    return P
+
+
 class _Cosinor3(SymbolicModel):
     """Shared body of the three-parameter single-channel cosinors."""
 
@@ -237,6 +280,12 @@ class _Cosinor3(SymbolicModel):
         mesor, amplitude, acrophase = (params[:, i : i + 1] for i in range(3))
         y = mesor + amplitude * _cosine(t_hours[None, :], acrophase, 24.0)
         return y[..., None]
+
+    def linear_basis(self, t_hours):
+        return cosinor_basis(t_hours, 1, 24.0)
+
+    def params_from_linear(self, theta):
+        return cosinor_params(theta, 1, 24.0)
 
 
 class HeartRate(_Cosinor3):
@@ -331,6 +380,14 @@ class SpO2(SymbolicModel):
         y = baseline - 0.5 * depth * (1.0 + _cosine(t_hours[None, :], nadir, 24.0))
         return y[..., None]
 
+    def linear_basis(self, t_hours):
+        return cosinor_basis(t_hours, 1, 24.0)
+
+    def params_from_linear(self, theta):
+        # B - D/2 (1 + cos(w (t - nadir))) = (B - D/2) + (D/2) cos(w (t - nadir - 12)).
+        mesor, amp, peak = cosinor_params(theta, 1, 24.0).T
+        return np.stack([mesor + amp, 2.0 * amp, np.mod(peak + 12.0, 24.0)], axis=1)
+
 
 class _ChannelStack(SymbolicModel):
     """Several single-channel models side by side: channels and parameters concatenated."""
@@ -408,17 +465,24 @@ class Cosinor(SymbolicModel):
             raise TypeError("n_harmonics must be an int.")
         if n_harmonics < 1:
             raise ValueError(f"n_harmonics must be >= 1, got {n_harmonics}.")
-        if not period_hours > 0:
-            raise ValueError(f"period_hours must be > 0, got {period_hours}.")
-        if not window_hours > 0:
-            raise ValueError(f"window_hours must be > 0, got {window_hours}.")
+        _check_positive("period_hours", period_hours)
+        _check_positive("window_hours", window_hours)
+        mesor_bounds = _check_pair("mesor_bounds", mesor_bounds)
+        amplitude_bounds = _check_pair("amplitude_bounds", amplitude_bounds)
+        if amplitude_bounds[0] < 0:
+            raise ValueError(
+                f"amplitude_bounds must be >= 0, got {amplitude_bounds}: a negative amplitude "
+                "is a positive one with the acrophase half a period away, so the fit would "
+                "not be identifiable."
+            )
+        output_range = _check_output_range(output_range, 1)
         self._init_args = dict(
             n_harmonics=n_harmonics,
             period_hours=period_hours,
             mesor_bounds=tuple(mesor_bounds),
             amplitude_bounds=tuple(amplitude_bounds),
             window_hours=window_hours,
-            output_range=tuple(output_range),
+            output_range=tuple(output_range.tolist()),
         )
         self.n_harmonics = int(n_harmonics)
         self.period_hours = float(period_hours)
@@ -434,7 +498,7 @@ class Cosinor(SymbolicModel):
         self._bounds = [tuple(mesor_bounds)] + [
             b for i in k for b in (tuple(amplitude_bounds), (0.0, self.period_hours / i))
         ]
-        self._output_range = tuple(output_range)
+        self._output_range = tuple(output_range.tolist())
         _check_bounds(self.bounds, self.n_params)
 
     def equation(self, params, t_hours):
@@ -443,6 +507,12 @@ class Cosinor(SymbolicModel):
             amplitude, acrophase = params[:, 2 * i - 1 : 2 * i], params[:, 2 * i : 2 * i + 1]
             y = y + amplitude * _cosine(i * t_hours[None, :], i * acrophase, self.period_hours)
         return y[..., None]
+
+    def linear_basis(self, t_hours):
+        return cosinor_basis(t_hours, self.n_harmonics, self.period_hours)
+
+    def params_from_linear(self, theta):
+        return cosinor_params(theta, self.n_harmonics, self.period_hours)
 
 
 class FunctionModel(SymbolicModel):
@@ -469,6 +539,14 @@ class FunctionModel(SymbolicModel):
     window_hours : float, default=24.0
     channel_names : sequence of str, default=("signal",)
     name : str, default="custom"
+    linear_basis : callable, default=None
+        Opt in to the batched closed-form solver when the function is linear in
+        a transformed parameterisation: ``linear_basis(t_hours) -> B`` (numpy,
+        shape ``(n_timesteps, K)``) with ``function(params, t) == B @ theta``.
+        Requires ``params_from_linear``. Single-channel models only.
+    params_from_linear : callable, default=None
+        ``params_from_linear(theta) -> params``: ``(n, K)`` coefficients on the
+        basis to ``(n, n_params)`` parameters (numpy).
 
     Examples
     --------
@@ -493,36 +571,180 @@ class FunctionModel(SymbolicModel):
         window_hours: float = 24.0,
         channel_names: Sequence[str] = ("signal",),
         name: str = "custom",
+        linear_basis: Callable[[np.ndarray], np.ndarray] | None = None,
+        params_from_linear: Callable[[np.ndarray], np.ndarray] | None = None,
     ):
         if not callable(function):
             raise TypeError("function must be callable: function(params, t_hours) -> Tensor.")
-        bounds = np.asarray(bounds, dtype=float)
+        try:
+            bounds = np.asarray(bounds, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError("bounds must be numeric, shape (n_params, 2).") from None
         n_params = bounds.shape[0] if bounds.ndim == 2 else -1
         _check_bounds(bounds, n_params)
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name must be a non-empty str, got {name!r}.")
         self._init_args = dict(function=function, bounds=bounds.tolist(), name=name)
         self.function = function
         self.name = name
+        if (linear_basis is None) != (params_from_linear is None):
+            raise ValueError("linear_basis and params_from_linear must be given together.")
+        for arg, value in (("linear_basis", linear_basis),
+                           ("params_from_linear", params_from_linear)):
+            if value is not None and not callable(value):
+                raise TypeError(f"{arg} must be callable, got {type(value).__name__}.")
+        self._linear_basis = linear_basis
+        self._params_from_linear = params_from_linear
         self._bounds = bounds
-        self.param_names = tuple(param_names or (f"p{i}" for i in range(n_params)))
-        self.param_units = tuple(param_units or ("",) * n_params)
-        self.param_periods = tuple(param_periods or (None,) * n_params)
-        self.channel_names = tuple(channel_names)
-        self.window_hours = float(window_hours)
-        self._output_range = np.asarray(output_range, dtype=float)
-        for attr in ("param_names", "param_units", "param_periods"):
-            if len(getattr(self, attr)) != n_params:
-                raise ValueError(f"{attr} must have {n_params} entries, one per bound.")
-        if self._output_range.reshape(-1, 2).shape[0] != self.n_channels:
-            raise ValueError("output_range needs one (lo, hi) pair per channel.")
+        self.param_names = _check_names(
+            "param_names", param_names or [f"p{i}" for i in range(n_params)], n_params)
+        self.param_units = _check_names(
+            "param_units", param_units or ("",) * n_params, n_params, unique=False)
+        self.param_periods = _check_periods(param_periods or (None,) * n_params, n_params)
+        self.channel_names = _check_names("channel_names", channel_names, None)
+        self.window_hours = _check_positive("window_hours", window_hours)
+        self._output_range = _check_output_range(output_range, self.n_channels)
+        self._probe()
+
+    def _probe(self):
+        """Evaluate the function once, so a wrong output shape fails here, not later."""
+        n_timesteps = 7  # odd and unlike n_params or n_channels: a transposed output shows
+        lo, hi = self.bounds.T
+        params = torch.as_tensor(lo + np.array([[0.25], [0.75]]) * (hi - lo))
+        t_hours = torch.arange(n_timesteps, dtype=torch.float64) * (self.window_hours / n_timesteps)
+        with torch.no_grad():
+            try:
+                y = self.equation(params, t_hours)
+            except (TypeError, ValueError):
+                raise
+            except Exception as exc:
+                raise ValueError(
+                    "function(params, t_hours) failed on a probe evaluation with params of "
+                    f"shape (2, {self.n_params}) inside the bounds and t_hours of shape "
+                    f"({n_timesteps},): {type(exc).__name__}: {exc}"
+                ) from exc
+        if not torch.isfinite(y).all():
+            raise ValueError("function(params, t_hours) returned non-finite values for "
+                             "parameters inside the bounds.")
 
     def equation(self, params, t_hours):
         y = self.function(params, t_hours)
-        return y[..., None] if y.ndim == 2 else y
+        expected = (params.shape[0], t_hours.shape[0], self.n_channels)
+        if not isinstance(y, torch.Tensor):
+            raise TypeError(f"function(params, t_hours) must return a torch Tensor, got "
+                            f"{type(y).__name__}.")
+        raw_shape = tuple(y.shape)
+        if y.ndim == 2 and self.n_channels == 1:
+            y = y[..., None]
+        if tuple(y.shape) != expected or not y.is_floating_point():
+            shapes = f"(n, n_timesteps, {self.n_channels})"
+            if self.n_channels == 1:
+                shapes = "(n, n_timesteps) or " + shapes
+            raise ValueError(
+                f"function(params, t_hours) must return a float Tensor of shape {shapes}, "
+                f"here {expected[:2] if self.n_channels == 1 else expected}; got "
+                f"{y.dtype} of shape {raw_shape}."
+            )
+        return y
+
+
+def _as_float_params(params) -> np.ndarray:
+    if isinstance(params, torch.Tensor):
+        params = params.detach().cpu().numpy()
+    arr = np.asarray(params)
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == object):
+        raise TypeError(f"params must be real numbers, got dtype {arr.dtype}.")
+    if np.iscomplexobj(arr):
+        raise TypeError("params must be real numbers, got complex values.")
+    try:
+        return np.asarray(arr, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("params must be real numbers.") from None
+
+
+def _check_positive(name: str, value) -> float:
+    """A finite number > 0 (a duration in hours), as float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number of hours, got {type(value).__name__}.")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be finite and > 0, got {value}.")
+    return float(value)
+
+
+def _check_pair(name: str, pair) -> tuple[float, float]:
+    try:
+        arr = np.asarray(pair, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a (low, high) pair of numbers.") from None
+    if arr.shape != (2,):
+        raise ValueError(f"{name} must be a (low, high) pair, got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)) or arr[0] >= arr[1]:
+        raise ValueError(f"{name} must be finite with low < high, got {tuple(arr.tolist())}.")
+    return float(arr[0]), float(arr[1])
+
+
+def _check_output_range(output_range, n_channels: int) -> np.ndarray:
+    """(lo, hi) for one channel or one pair per channel; finite, lo < hi."""
+    try:
+        r = np.asarray(output_range, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("output_range must hold numbers: (lo, hi) per channel.") from None
+    if r.size != 2 * n_channels or r.shape not in ((2,), (n_channels, 2)):
+        raise ValueError(f"output_range needs one (lo, hi) pair per channel ({n_channels}), "
+                         f"got shape {r.shape}.")
+    pairs = r.reshape(-1, 2)
+    if not np.all(np.isfinite(pairs)) or np.any(pairs[:, 0] >= pairs[:, 1]):
+        raise ValueError("output_range must be finite with lo < hi for every channel (it "
+                         f"scales the signal), got {pairs.tolist()}.")
+    return r
+
+
+def _check_names(name: str, values, n: int | None, unique: bool = True) -> tuple[str, ...]:
+    if isinstance(values, str):
+        raise TypeError(f"{name} must be a sequence of str, got the single str {values!r}.")
+    values = tuple(values)
+    if not all(isinstance(v, str) for v in values):
+        raise TypeError(f"{name} must hold str, got {values!r}.")
+    if n is not None and len(values) != n:
+        raise ValueError(f"{name} must have {n} entries, one per bound.")
+    if not values:
+        raise ValueError(f"{name} must not be empty.")
+    if unique and len(set(values)) != len(values):
+        raise ValueError(f"{name} must be unique, got {values!r}.")
+    return values
+
+
+def _check_periods(periods, n_params: int) -> tuple[float | None, ...]:
+    if isinstance(periods, str):
+        raise TypeError("param_periods must be a sequence of periods (float) or None.")
+    periods = tuple(periods)
+    if len(periods) != n_params:
+        raise ValueError(f"param_periods must have {n_params} entries, one per bound.")
+    return tuple(None if p is None else _check_positive(f"param_periods[{i}]", p)
+                 for i, p in enumerate(periods))
+
+    def linear_basis(self, t_hours):
+        if self._linear_basis is None:
+            return None
+        B = np.asarray(self._linear_basis(np.asarray(t_hours, dtype=float)), dtype=float)
+        if B.ndim != 2 or B.shape[0] != len(t_hours):
+            raise ValueError(
+                f"linear_basis(t_hours) must return shape (n_timesteps, K) = "
+                f"({len(t_hours)}, K), got {B.shape}."
+            )
+        return B
+
+    def params_from_linear(self, theta):
+        if self._params_from_linear is None:
+            return super().params_from_linear(theta)
+        return np.asarray(self._params_from_linear(np.asarray(theta, dtype=float)), dtype=float)
 
 
 def _check_bounds(bounds: np.ndarray, n_params: int) -> None:
     if bounds.ndim != 2 or bounds.shape != (n_params, 2):
         raise ValueError(f"bounds must have shape (n_params, 2), got {bounds.shape}.")
+    if n_params == 0:
+        raise ValueError("bounds must describe at least one parameter, got none.")
     if not np.all(np.isfinite(bounds)):
         raise ValueError("bounds must be finite.")
     if np.any(bounds[:, 0] >= bounds[:, 1]):

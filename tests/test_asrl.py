@@ -15,9 +15,10 @@ from sklearn.metrics import make_scorer
 from sklearn_r2t import ASRLObjective, ASRLThresholds, asrl_loss
 from sklearn_r2t._asrl import (
     _collective_quantiles,
-    _collective_stats,
+    _CollectiveBackend,
+    _column_stats,
     _irls_weight,
-    _local_stats,
+    _LocalBackend,
     _quantiles,
     _rho,
     asrl_thresholds,
@@ -106,21 +107,30 @@ def test_collective_quantiles_are_exact_across_workers():
 
     def fn(part, allreduce):
         vv, ww = part
-        return _collective_quantiles([(vv, q) for q in qs], ww, allreduce, w.sum())
+        return _collective_quantiles([(vv, ww, q) for q in qs], np.full(len(qs), w.sum()),
+                                     allreduce)
 
     for res in _run_workers(parts, fn):
         np.testing.assert_array_equal(res, expected)
 
 
-def test_collective_stats_match_local_stats_with_an_empty_worker():
+@pytest.mark.parametrize("rule,per_side", [("quantile", False), ("adaptive", False),
+                                           ("adaptive", True)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_collective_stats_match_local_stats_with_an_empty_worker(rule, per_side, weighted):
     y, pred = _heavy(900)
+    y[::7] += 30.0  # one-sided errors: the two sides differ
     r = pred - y
-    w = np.random.default_rng(3).uniform(0.5, 2.0, size=r.size)
-    local = _local_stats(r, w, 0.5, 0.8, "adaptive")
-    parts = [(r[:400], w[:400]), (r[400:400], w[400:400]), (r[400:], w[400:])]
-    res = _run_workers(parts, lambda p, ar: _collective_stats(p[0], p[1], 0.5, 0.8, "adaptive", ar))
+    w = np.random.default_rng(3).uniform(0.5, 2.0, size=r.size) if weighted else None
+    cfg = (0.5, 0.8, "adaptive", rule, per_side)
+    local = _column_stats(r, w, cfg, _LocalBackend())
+    cut = [slice(0, 400), slice(400, 400), slice(400, None)]
+    parts = [(r[c], None if w is None else w[c]) for c in cut]
+    res = _run_workers(parts, lambda p, ar: _column_stats(p[0], p[1], cfg, _CollectiveBackend(ar)))
     for got in res:
         np.testing.assert_allclose(got, local, rtol=1e-12)
+    if per_side:
+        assert local[2] != local[7] and local[1] != local[6]
 
 
 # --------------------------------------------------------------------------- loss shape

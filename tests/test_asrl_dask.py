@@ -47,12 +47,14 @@ def _dask(client, X, y, w):
     return Xd, yd, wd
 
 
-def test_dask_matches_single_process(client):
+@pytest.mark.parametrize("rule", [{}, dict(thresholds="adaptive", per_side=True)])
+def test_dask_matches_single_process(client, rule):
     X, y, w = _data()
     params = {"base_score": float(np.median(y)), "max_depth": 3, "eta": 0.3,
               "tree_method": "hist", "nthread": 1}
     rounds = 25
-    single = xgb.train(params, xgb.DMatrix(X, label=y, weight=w), rounds, obj=ASRLObjective())
+    single = xgb.train(params, xgb.DMatrix(X, label=y, weight=w), rounds,
+                       obj=ASRLObjective(**rule))
     ref = single.predict(xgb.DMatrix(X))
     Xd, yd, wd = _dask(client, X, y, w)
     # Both partitions must sit on different workers for the test to mean anything.
@@ -63,8 +65,8 @@ def test_dask_matches_single_process(client):
         out = dxgb.train(client, params, dtrain, rounds, obj=obj)
         return dxgb.predict(client, out["booster"], Xd).compute()
 
-    synced = fit(ASRLObjective())
-    local = fit(ASRLObjective(sync=False))
+    synced = fit(ASRLObjective(**rule))
+    local = fit(ASRLObjective(sync=False, **rule))
     scale = np.std(y)
     err_sync = np.max(np.abs(synced - ref)) / scale
     err_local = np.max(np.abs(local - ref)) / scale
@@ -72,7 +74,7 @@ def test_dask_matches_single_process(client):
     assert err_local > 10 * max(err_sync, 1e-7)  # per-worker thresholds really differ
 
     # The scikit-learn style entry point takes the same callable.
-    reg = dxgb.DaskXGBRegressor(objective=ASRLObjective(), base_score=params["base_score"],
+    reg = dxgb.DaskXGBRegressor(objective=ASRLObjective(**rule), base_score=params["base_score"],
                                 max_depth=3, learning_rate=0.3, n_estimators=rounds,
                                 tree_method="hist", n_jobs=1)
     reg.client = client

@@ -65,7 +65,8 @@ def test_compare_methods_rows_and_markdown():
     rows, params = compare_methods(
         methods, bunch, batch_size=2, progress=False, return_params=True
     )
-    (row,) = rows
+    oracle, row = rows  # the generator's artefact mask adds the oracle's row first
+    assert oracle["method"] == "Oracle" and oracle["median_nmse"] < 1e-12
     assert row["method"] == "OLS" and row["n_sequences"] == 5 and row["n_failed"] == 0
     assert row["median_nmse"] < 1e-12  # clean data: exact fit
     assert set(row["median_abs_error"]) == {"mesor", "amplitude", "acrophase"}
@@ -74,7 +75,21 @@ def test_compare_methods_rows_and_markdown():
     table = format_table(rows)
     lines = table.splitlines()
     assert lines[0].startswith("| method | median NMSE | mesor (bpm)")
-    assert len(lines) == 3 and lines[2].startswith("| OLS | ")
+    assert len(lines) == 4 and lines[3].startswith("| OLS | ")
+
+
+def test_compare_methods_reports_the_ratio_to_the_oracle():
+    model = HeartRate()
+    bunch = make_wearable_sequences(60, model=model, random_state=0)
+    rows = compare_methods(
+        [("OLS", SymbolicLeastSquares(model, loss="linear")),
+         ("Bisquare", SymbolicLeastSquares(model, loss="bisquare", f_scale="auto"))],
+        bunch, progress=False,
+    )
+    ratio = {r["method"]: r["ratio_to_oracle"] for r in rows}
+    assert ratio["Oracle"] == 1.0
+    assert ratio["OLS"] > 20 * ratio["Bisquare"] and 0.8 < ratio["Bisquare"] < 2.0
+    assert "x oracle" in format_table(rows).splitlines()[0]
 
 
 def test_compare_methods_reports_failed_sequences():

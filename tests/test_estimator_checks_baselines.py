@@ -1,9 +1,10 @@
 """scikit-learn's estimator checks for the classical baselines."""
 
+import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_r2t import SoftL1Regressor, SymbolicLeastSquares
-from sklearn_r2t.symbolic import Cosinor
+from sklearn_r2t.symbolic import Cosinor, FunctionModel
 
 
 class ShortCosinor(Cosinor):
@@ -14,12 +15,29 @@ class ShortCosinor(Cosinor):
     min_timesteps = 1
 
 
+def _decay(p, t):
+    return p[:, :1] * torch.exp(-t / p[:, 1:2]) + p[:, 2:3]
+
+
+class ShortDecay(FunctionModel):
+    """An exponential decay (no linear basis) that accepts any length, as above."""
+
+    min_timesteps = 1
+
+    def __init__(self):
+        super().__init__(_decay, bounds=[(0.4, 0.8), (1.0, 10.0), (0.0, 0.2)])
+
+
 ESTIMATORS = [
     SoftL1Regressor(),
     SoftL1Regressor(f_scale="auto", alpha=0.1),
     SymbolicLeastSquares(),
     # One start and few evaluations keep the checks fast on their random data.
     SymbolicLeastSquares(ShortCosinor(), loss="cauchy", f_scale="auto", n_restarts=1, max_nfev=30),
+    SymbolicLeastSquares(ShortCosinor(), loss="bisquare", f_scale="auto", outlier_side="above"),
+    SymbolicLeastSquares(ShortCosinor(), loss="welsch", f_scale=0.05, solver="scipy", max_nfev=30),
+    # No linear basis: the batched Levenberg-Marquardt engine.
+    SymbolicLeastSquares(ShortDecay(), loss="bisquare", f_scale="auto", n_restarts=2),
 ]
 
 # These checks fit data with only 2 or 3 columns (time steps). The default model,

@@ -210,11 +210,20 @@ def test_fit_sequences_x0_contract():
 def test_n_jobs_gives_the_same_answer():
     model = HeartRate()
     data = make_wearable_sequences(12, model=model, noise="combined", random_state=3)
-    est = SymbolicLeastSquares(loss="cauchy", f_scale="auto")
+    est = SymbolicLeastSquares(loss="cauchy", f_scale="auto", solver="scipy")
     serial = est.fit(data.X).transform(data.X)
+    calls = []
     with parallel_backend("threading"):  # chunking logic without process start-up cost
-        parallel = est.set_params(n_jobs=2).transform(data.X)
-    np.testing.assert_array_equal(serial, parallel)
+        from sklearn_r2t import _sequence_fit
+
+        original = _sequence_fit._fit_chunk
+        _sequence_fit._fit_chunk = lambda *a: calls.append(1) or original(*a)
+        try:
+            parallel = est.set_params(n_jobs=2).transform(data.X)
+        finally:
+            _sequence_fit._fit_chunk = original
+    assert len(calls) == 2  # one chunk per worker
+    np.testing.assert_allclose(serial, parallel, rtol=1e-10, atol=1e-10)
 
 
 def test_robust_fit_beats_least_squares_tenfold_on_combined_noise():
@@ -353,3 +362,17 @@ def test_transform_before_fit_raises():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a clean fit emits no warning
         SymbolicLeastSquares().fit(_clean(HeartRate(), n=2)[1])
+
+
+@pytest.mark.parametrize(
+    "X_scale, y, match",
+    [
+        (1.0, np.array(["a"] * 20), "y must be numeric"),
+        (1.0, np.full(20, 1e300), "y has values beyond the float32 range"),
+        (1e300, np.ones(20), "X has values beyond the float32 range"),
+    ],
+)
+def test_soft_l1_regressor_refuses_strings_and_overflowing_values(X_scale, y, match):
+    X = np.random.RandomState(0).normal(size=(20, 2)) * X_scale
+    with pytest.raises(ValueError, match=match):
+        SoftL1Regressor().fit(X, y)

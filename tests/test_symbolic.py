@@ -247,7 +247,16 @@ def test_numpy_integer_n_timesteps_accepted():
         (dict(n_harmonics=1.5), TypeError, "n_harmonics"),
         (dict(period_hours=0.0), ValueError, "period_hours"),
         (dict(window_hours=-1.0), ValueError, "window_hours"),
-        (dict(mesor_bounds=(0.7, 0.3)), ValueError, "lower bound"),
+        (dict(mesor_bounds=(0.7, 0.3)), ValueError, "mesor_bounds.*low < high"),
+        (dict(window_hours=np.inf), ValueError, "window_hours"),
+        (dict(window_hours=np.nan), ValueError, "window_hours"),
+        (dict(period_hours=np.inf), ValueError, "period_hours"),
+        (dict(period_hours="24"), TypeError, "period_hours"),
+        (dict(amplitude_bounds=(-0.2, 0.2)), ValueError, "amplitude_bounds must be >= 0"),
+        (dict(amplitude_bounds=(0.1,)), ValueError, "amplitude_bounds"),
+        (dict(output_range=(1.0, 0.0)), ValueError, "output_range"),
+        (dict(output_range=(0.5, 0.5)), ValueError, "output_range"),
+        (dict(output_range=(0.0, np.inf)), ValueError, "output_range"),
     ],
 )
 def test_cosinor_bad_arguments(kwargs, error, match):
@@ -264,6 +273,22 @@ def test_cosinor_bad_arguments(kwargs, error, match):
         (dict(bounds=[(0, np.inf)]), ValueError, "finite"),
         (dict(bounds=[(0, 1)], param_names=("a", "b")), ValueError, "param_names"),
         (dict(bounds=[(0, 1)], output_range=[(0, 1), (0, 1)]), ValueError, "output_range"),
+        (dict(bounds=np.zeros((0, 2))), ValueError, "at least one parameter"),
+        (dict(bounds=[(0, 1)], window_hours=0.0), ValueError, "window_hours"),
+        (dict(bounds=[(0, 1)], window_hours=-3.0), ValueError, "window_hours"),
+        (dict(bounds=[(0, 1)], window_hours=np.nan), ValueError, "window_hours"),
+        (dict(bounds=[(0, 1)], window_hours="24"), TypeError, "window_hours"),
+        (dict(bounds=[(0, 1)], output_range=(1.0, 0.0)), ValueError, "output_range"),
+        (dict(bounds=[(0, 1)], output_range=(0.3, 0.3)), ValueError, "output_range"),
+        (dict(bounds=[(0, 1)], param_periods=(0.0,)), ValueError, r"param_periods\[0\]"),
+        (dict(bounds=[(0, 1)], param_periods=(-24.0,)), ValueError, "param_periods"),
+        (dict(bounds=[(0, 1)], param_periods=(np.nan,)), ValueError, "param_periods"),
+        (dict(bounds=[(0, 1)], param_periods=("24",)), TypeError, "param_periods"),
+        (dict(bounds=[(0, 1), (0, 1)], param_names=("a", "a")), ValueError, "unique"),
+        (dict(bounds=[(0, 1)], param_names="a"), TypeError, "param_names"),
+        (dict(bounds=[(0, 1)], channel_names=()), ValueError, "channel_names"),
+        (dict(bounds=[(0, 1)], name=""), TypeError, "name"),
+        (dict(bounds=[("a", 1)]), TypeError, "bounds"),
     ],
 )
 def test_function_model_bad_arguments(kwargs, error, match):
@@ -294,3 +319,67 @@ def test_function_model_multichannel():
     out = m.evaluate([[0.5, 1.0]], 24)
     assert out.shape == (1, 24, 2)
     np.testing.assert_allclose(out[0, :, 0], 0.5)
+
+
+def _transposed(p, t):
+    return (p[:, :1] + 0 * t).T  # (n_timesteps, n): a common slip
+
+
+def _list_output(p, t):
+    return [1.0]
+
+
+def _one_row(p, t):
+    return p[:1, :1] + 0 * t
+
+
+def _fails(p, t):
+    return p[:, 5] + t  # index out of range
+
+
+def _nan_output(p, t):
+    return torch.log(p[:, :1] - 2.0) + 0 * t
+
+
+@pytest.mark.parametrize(
+    "function, error, match",
+    [
+        (_transposed, ValueError, r"shape \(n, n_timesteps\).*got .*shape \(7, 2\)"),
+        (_list_output, TypeError, "must return a torch Tensor"),
+        (_one_row, ValueError, "must return a float Tensor of shape"),
+        (_fails, ValueError, "failed on a probe evaluation.*IndexError"),
+        (_nan_output, ValueError, "non-finite"),
+    ],
+)
+def test_function_model_checks_the_function_at_construction(function, error, match):
+    with pytest.raises(error, match=match):
+        FunctionModel(function, bounds=[(0.0, 1.0), (1.0, 2.0)])
+
+
+def test_function_model_checks_output_shape_at_every_use():
+    # A function that only misbehaves on other batch sizes than the probe's.
+    def sometimes(p, t):
+        return (p[:, :1] + 0 * t)[:2]
+
+    model = FunctionModel(sometimes, bounds=[(0.0, 1.0)])
+    with pytest.raises(ValueError, match="float Tensor of shape"):
+        model.evaluate(np.full((3, 1), 0.5), 16)
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ([[70.0, 10.0, np.inf]], ValueError, "finite"),
+        ([["a", "b", "c"]], TypeError, "real numbers"),
+        ([[70.0, 10.0, 1j]], TypeError, "real numbers"),
+        ([[True, False, True]], TypeError, "real numbers"),
+    ],
+)
+def test_evaluate_rejects_bad_params(params, error, match):
+    with pytest.raises(error, match=match):
+        HeartRate().evaluate(np.asarray(params), 24)
+
+
+def test_evaluate_nan_params_give_nan_curves():
+    out = HeartRate().evaluate([[70.0, 10.0, 5.0], [np.nan, 10.0, 5.0]], 24)
+    assert np.isfinite(out[0]).all() and np.isnan(out[1]).all()
