@@ -49,6 +49,7 @@ docs: $(DOCS_STAMP)
 	@echo "docs: open docs/_build/html/index.html"
 
 bench: $(STAMP)
+	$(PY) benchmarks/fit_speed.py
 	$(PY) benchmarks/r2t_accuracy.py
 	$(PY) benchmarks/asrl_tabular.py
 	$(PY) benchmarks/real_data.py
