@@ -157,7 +157,7 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         Metric history on ``eval_set`` (empty without one).
     n_features_in_ : int
         Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` has string column names.
 
     See Also

@@ -133,7 +133,7 @@ class SoftL1Regressor(RegressorMixin, BaseEstimator):
         Number of function evaluations of the solver.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -324,10 +324,11 @@ class SymbolicLeastSquares(TransformerMixin, BaseEstimator):
     ----------
     model : SymbolicModel, default=None
         The equation to fit; ``None`` means :class:`~sklearn_r2t.symbolic.HeartRate`.
-    loss : {'linear', 'huber', 'soft_l1', 'cauchy', 'arctan', 'bisquare', \
-            'welsch'}, default='soft_l1'
-        ``'linear'`` is ordinary least squares; ``'huber'`` ... ``'arctan'`` are
-        scipy's losses (same definitions); ``'bisquare'`` (Tukey, c = 4.685) and
+    loss : str, default='soft_l1'
+        One of ``'linear'``, ``'huber'``, ``'soft_l1'``, ``'cauchy'``, ``'arctan'``,
+        ``'bisquare'``, ``'welsch'``. ``'linear'`` is ordinary least squares;
+        ``'huber'`` ... ``'arctan'`` are scipy's losses (same definitions);
+        ``'bisquare'`` (Tukey, c = 4.685) and
         ``'welsch'`` (c = 2.9846) are the classical redescending M-estimators. The
         strongest choice under artefacts is ``'bisquare'`` with
         ``f_scale='auto'``. Formulas: :mod:`sklearn_r2t._robust_losses`.
@@ -374,7 +375,7 @@ class SymbolicLeastSquares(TransformerMixin, BaseEstimator):
         Sequence length seen during fit.
     n_features_in_ : int
         Equal to ``n_timesteps_`` (the second axis of ``X``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the time steps, when ``X`` is a DataFrame with string column names.
 
     See Also

@@ -73,8 +73,11 @@ def make_wearable_sequences(
         t_hours : ndarray of shape (n_timesteps,)
             Sample times in hours.
         param_names : tuple of str
+            The model's parameter names, in the order of ``params``' columns.
         channel_names : tuple of str
+            The model's channel names, in the order of the last axis of ``X``.
         model : SymbolicModel
+            The generating model.
         noise : Corruption
             The corruption that was applied.
 

@@ -12,14 +12,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 RST = re.compile(r"^\.\. code-block:: python\n\n((?:(?:    .*)?\n)+)", re.M)
-# Blocks that still use names defined nowhere, in sections this branch does not own; strict:
-# the test fails as soon as the block runs, so the entry must then go.
-KNOWN_BROKEN = {
-    ("README.md", "ASRLRegressor(n_estimators"): "ASRL section uses X, y, net, xb, yb "
-    "without defining them (issue 12 owns it)",
-    ("docs/asrl.md", "ASRLRegressor(n_estimators"): "uses X, y, net, xb, yb without "
-    "defining them (issue 12 owns docs/asrl.md)",
-}
 
 
 def _blocks():
@@ -32,10 +24,7 @@ def _blocks():
         for start, code in sorted(found):
             rel = path.relative_to(ROOT).as_posix()
             line = text.count("\n", 0, start) + 1
-            reason = next((r for (f, key), r in KNOWN_BROKEN.items()
-                           if f == rel and key in code), None)
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            yield pytest.param(code, id=f"{rel}:{line}", marks=marks)
+            yield pytest.param(code, id=f"{rel}:{line}")
 
 
 def _dedent(block: str) -> str:
