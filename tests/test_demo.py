@@ -103,3 +103,15 @@ def test_compare_methods_reports_failed_sequences():
         )
     assert rows[0]["n_failed"] == 1
     assert "failed" in format_table(rows).splitlines()[0]
+
+
+def test_demo_says_where_r2t_loses():
+    from sklearn_r2t._cli import r2t_verdict
+
+    rows = [{"method": "Oracle", "median_nmse": 1.0}, {"method": "Bisquare", "median_nmse": 1.2},
+            {"method": "R2T", "median_nmse": 2.4}, {"method": "R2T + refine", "median_nmse": 1.1}]
+    assert r2t_verdict(rows).startswith("Where R2T loses: here the best classical fit, "
+                                        "Bisquare, is 2.0x")
+    rows[2]["median_nmse"] = 0.6
+    assert r2t_verdict(rows) == "R2T is 2.0x more accurate than the best classical fit, Bisquare."
+    assert r2t_verdict(rows[:2]) == ""
