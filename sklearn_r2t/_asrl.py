@@ -542,7 +542,10 @@ def _irls_weight(r: np.ndarray, th: ASRLThresholds) -> np.ndarray:
     d1, d2, tau = _per_row(r, th)
     # In place: this runs on every row at every boosting round.
     h = np.maximum(a, d1)
-    np.divide(d1, h, out=h)
+    # r = 0 with delta1 = 0 (all residuals about 0) is in the squared region: weight 1.
+    flat = h == 0
+    np.divide(d1, h, out=h, where=~flat)
+    h[flat] = 1.0
     a -= d2
     np.maximum(a, 0.0, out=a)
     with np.errstate(over="ignore"):
