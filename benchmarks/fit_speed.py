@@ -273,7 +273,7 @@ def markdown(args, speed, sweep_rows, mem, elapsed):
     lines = [
         "# Batched robust fitting: speed, accuracy, contamination",
         "",
-        f"Command: `python benchmarks/fit_speed.py {' '.join(sys.argv[1:])}`".rstrip(),
+        f"Command: `{' '.join(['python benchmarks/fit_speed.py', *sys.argv[1:]])}`",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"torch threads {torch.get_num_threads()}; total {elapsed / 60:.1f} min. Noise: "
