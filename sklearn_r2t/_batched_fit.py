@@ -40,7 +40,6 @@ SIDE_QUANTILE = 0.2
 # |r| below which the L1 / quantile IRLS weight stops growing (normalised units).
 L1_EPS = 1e-5
 START_ITER = 30  # IRLS rounds of the L1 / quantile start
-SCALE_ITER = 8  # M-step rounds that re-estimate a one-sided scale before fixing it
 MAX_ITER = 50  # M-step rounds at most
 _BASIN_ITER = 8  # least-squares steps from every restart of a nonlinear model
 TOL = 1e-7  # convergence: largest parameter change, relative
