@@ -565,12 +565,14 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def r2t_verdict(rows) -> str:
     """One sentence: how R2T fares against the best classical fit in ``rows``."""
-    by = {r["method"]: r["median_nmse"] for r in rows}
-    classical = {k: v for k, v in by.items() if not k.startswith(("R2T", "Oracle"))}
-    if "R2T" not in by or not classical:
+    from ._compare import best_classical
+
+    r2t = next((r["median_nmse"] for r in rows if r["method"] == "R2T"), None)
+    best = best_classical(rows)
+    if r2t is None or best is None:
         return ""
-    rival = min(classical, key=classical.get)
-    ratio = by["R2T"] / classical[rival]
+    rival, rival_nmse = best
+    ratio = r2t / rival_nmse
     if ratio > 1:
         return (f"Where R2T loses: here the best classical fit, {rival}, is {ratio:.1f}x "
                 "more accurate than R2T (shipped weights).")

@@ -152,6 +152,17 @@ def compare_methods(
     return (rows, fitted) if return_params else rows
 
 
+def best_classical(rows: Sequence[dict]) -> tuple[str, float] | None:
+    """Label and median NMSE of the most accurate classical method in ``rows``
+    (neither R2T nor the oracle), or ``None`` when there is none."""
+    classical = {r["method"]: r["median_nmse"] for r in rows
+                 if not r["method"].startswith(("R2T", "Oracle"))}
+    if not classical:
+        return None
+    rival = min(classical, key=classical.get)
+    return rival, classical[rival]
+
+
 def format_table(rows: Sequence[dict]) -> str:
     """Markdown table of :func:`compare_methods` rows.
 

@@ -145,6 +145,8 @@ def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev
             S = S[None].expand(Y.shape[0], -1, -1).contiguous()
             theta = bf.nonlinear_start(problem.curves, problem.step, Yn, W, S, problem.project,
                                        side, loss)
+        if loss == "linear" and problem.B is not None:
+            return problem.to_params(theta)  # the start is the closed-form fit
         # 2. scale and 3. M-step
         auto = f_scale == "auto"
         if loss == "linear" or not auto:
@@ -156,9 +158,7 @@ def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev
             # Rounds before the last only move the fit towards the clean samples for
             # the next scale estimate: a few iterations do.
             n_iter = bf.MAX_ITER if k == rounds - 1 else _ROUND_ITER
-            if loss == "linear" and problem.B is not None:  # closed form
-                theta = bf.weighted_lstsq(problem.B, Yn, W)
-            elif problem.B is not None:
+            if problem.B is not None:
                 theta = bf.linear_m_step(problem.B, Yn, W, theta, loss, scale, n_iter)
             else:
                 theta = bf.lm(problem.curves, problem.step, Yn, W, theta, problem.project, loss,
