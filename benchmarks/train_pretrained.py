@@ -1,12 +1,12 @@
 """Train the shipped R2T weights for the built-in symbolic models.
 
-Writes ``sklearn_r2t/weights/<model>_t<T>.pt`` and a model card
-``<model>_t<T>.md`` beside it (configuration, seed, data size, time, hardware,
+Writes ``sklearn_r2t/weights/<model>_t<T>.pt`` (``<model>_t<T>_parameters.pt`` with
+``--head parameters``) and a model card (``.md``) beside it (configuration, seed, data size, time, hardware,
 held-out metrics). Runs on CPU or GPU; the time budget picks the number of epochs.
 
 Usage::
 
-    python benchmarks/train_pretrained.py --models heart_rate spo2 --minutes 15
+    python benchmarks/train_pretrained.py --models heart_rate spo2 --minutes 10
 """
 
 from __future__ import annotations
@@ -23,9 +23,15 @@ import numpy as np
 import torch
 
 from sklearn_r2t import R2TRegressor
-from sklearn_r2t._r2t import _ARCHITECTURE, _PRETRAINED_MODELS, load_weights, weights_payload
+from sklearn_r2t._r2t import (
+    _ARCHITECTURE,
+    _PRETRAINED_MODELS,
+    load_weights,
+    weights_filename,
+    weights_payload,
+)
 from sklearn_r2t.datasets import make_wearable_sequences
-from sklearn_r2t.metrics import normalized_mse, parameter_errors
+from sklearn_r2t.metrics import normalized_mse, oracle_fit, parameter_errors
 from sklearn_r2t.noise import PRESETS
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "sklearn_r2t" / "weights"
@@ -39,9 +45,11 @@ def held_out_metrics(estimator, model, n_timesteps, n_test, seed):
         params = estimator.transform(data.X)
         curves = model.evaluate(params, n_timesteps)
         err = np.nanmedian(parameter_errors(model, data.params, params), axis=0)
+        oracle = model.evaluate(oracle_fit(model, data.X, data.artefact_mask), n_timesteps)
+        mse = float(np.nanmedian(normalized_mse(model, data.X_clean, curves)))
         rows[preset] = {
-            "median_normalized_mse": float(np.nanmedian(normalized_mse(model, data.X_clean,
-                                                                        curves))),
+            "median_normalized_mse": mse,
+            "x_oracle": mse / float(np.nanmedian(normalized_mse(model, data.X_clean, oracle))),
             "median_abs_param_error": dict(zip(model.param_names, map(float, err), strict=True)),
         }
     return rows
@@ -68,16 +76,18 @@ def model_card(name, config, training, metrics) -> str:
     lines += ["",
               f"## Held-out metrics ({training['n_test']} synthetic sequences per preset, "
               "seed different from training)", "",
-              "| noise preset | median normalised MSE | median abs. parameter errors |",
-              "|---|---|---|"]
+              "| noise preset | median normalised MSE | x oracle | median abs. parameter errors |",
+              "|---|---|---|---|"]
     for preset, m in metrics.items():
         errs = ", ".join(f"{k} {v:.3g}" for k, v in m["median_abs_param_error"].items())
-        lines.append(f"| {preset} | {m['median_normalized_mse']:.3g} | {errs} |")
+        lines.append(f"| {preset} | {m['median_normalized_mse']:.3g} | {m['x_oracle']:.2f} "
+                     f"| {errs} |")
     lines += ["", "Errors on angular parameters (acrophase, nadir) are circular, in hours.", "",
               "## File format", "",
               "Weight-file format 1: the tensors with the model's identity (name, class, "
               "parameter names, bounds, output range, window), the sequence length, the "
-              "architecture, the held-out metrics above and a SHA-256 checksum of all of it, "
+              "head and architecture, the held-out metrics above and a SHA-256 checksum of all "
+              "of it, "
               "checked on loading.", ""]
     return "\n".join(lines)
 
@@ -88,7 +98,7 @@ def train_one(name, args):
                                       random_state=0).X
 
     def make_estimator(**overrides):
-        params = dict(model=model, noise=args.noise, pretrained=args.fine_tune,
+        params = dict(model=model, noise=args.noise, head=args.head, pretrained=args.fine_tune,
                       fine_tune=args.fine_tune,
                       n_synthetic=args.n_synthetic, batch_size=args.batch_size, lr=args.lr,
                       patience=args.patience, device=args.device,
@@ -104,7 +114,7 @@ def train_one(name, args):
     curve = [(h["epoch"], round(h["dur"], 2), h["valid_median_mse"]) for h in estimator.history_]
     config = {k: v for k, v in estimator.get_params().items() if k != "model"}
     config["model"] = type(model).__name__
-    stem = WEIGHTS_DIR / f"{name}_t{args.n_timesteps}"
+    stem = WEIGHTS_DIR / Path(weights_filename(model, args.n_timesteps, args.head)).stem
     previous = _previous_stages(stem.with_suffix(".md")) if args.fine_tune else []
     training = {
         "command": "python " + " ".join(sys.argv),
@@ -128,8 +138,9 @@ def train_one(name, args):
     # The file records the model, its bounds and scaling, the architecture and the
     # sequence length with a checksum; R2TRegressor checks all of them on loading.
     payload = weights_payload(model, args.n_timesteps,
-                              {k: getattr(estimator, k) for k in _ARCHITECTURE},
-                              estimator.module_.state_dict(), metrics=metrics)
+                              {k: getattr(estimator, k) for k in _ARCHITECTURE[args.head]},
+                              estimator.module_.state_dict(), head=args.head,
+                              metrics=metrics)
     torch.save(payload, f"{stem}.pt")
     load_weights(f"{stem}.pt", model, args.n_timesteps)  # what we wrote must load
     stem.with_suffix(".md").write_text(model_card(name, config, training, metrics))
@@ -162,7 +173,8 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--patience", type=int, default=1000,
                         help="early-stopping patience (large: use the whole budget)")
-    parser.add_argument("--noise", default="combined", type=_noise_arg,
+    parser.add_argument("--head", default="weights", choices=list(_ARCHITECTURE))
+    parser.add_argument("--noise", default="curriculum", type=_noise_arg,
                         help='a preset, or a JSON dict of presets and weights (a mixture), '
                              'e.g. \'{"combined": 0.5, "drops": 0.25, "spikes": 0.25}\'')
     parser.add_argument("--fine-tune", action="store_true",

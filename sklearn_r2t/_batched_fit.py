@@ -26,8 +26,8 @@ import torch
 
 from ._robust_losses import irls_weights, rho
 
-__all__ = ["weighted_lstsq", "robust_scale", "linear_start", "linear_m_step", "nonlinear_start",
-           "objective", "lm", "value_and_jacobian"]
+__all__ = ["weighted_lstsq", "weighted_lstsq_cov", "robust_scale", "linear_start",
+           "linear_m_step", "nonlinear_start", "objective", "lm", "value_and_jacobian"]
 
 # 1 / Phi^-1(3/4): turns a median absolute deviation into a Gaussian sigma.
 MAD_TO_SIGMA = 1.482602218505602
@@ -74,6 +74,26 @@ def weighted_lstsq(B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor) -> torch.T
     G = G + ridge[:, None, None] * torch.eye(K, dtype=B.dtype, device=B.device)
     rhs = (W * Y) @ B
     return torch.linalg.solve(G, rhs.unsqueeze(-1)).squeeze(-1)
+
+
+def weighted_lstsq_cov(B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor,
+                       theta: torch.Tensor) -> torch.Tensor:
+    """Sandwich covariance ``(n, K, K)`` of :func:`weighted_lstsq`'s ``theta``.
+
+    ``s^2 G^-1 (B' W^2 B) G^-1`` with ``G = B' W B`` and the weighted residual
+    variance ``s^2 = sum_t W r^2 / (sum_t W - K)``: the covariance of a weighted
+    least-squares fit with fixed weights and independent noise of variance
+    ``s^2`` (for 0/1 weights, ``s^2 G^-1``: ordinary least squares on the
+    samples kept).
+    """
+    T, K = B.shape
+    R = Y - theta @ B.T
+    BB = (B[:, :, None] * B[:, None, :]).reshape(T, K * K)
+    G = (W @ BB).reshape(-1, K, K)
+    H = ((W * W) @ BB).reshape(-1, K, K)
+    s2 = (W * R * R).sum(1) / (W.sum(1) - K).clamp_min(1.0)
+    G_inv = torch.linalg.pinv(G)
+    return s2[:, None, None] * G_inv @ H @ G_inv
 
 
 def _masked_median(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

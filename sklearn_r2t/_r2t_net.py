@@ -1,4 +1,15 @@
-"""The R2T network: transformer encoder, compression head and fixed symbolic decoder."""
+"""The R2T networks: a transformer encoder, one of two heads, the fixed symbolic decoder.
+
+- :class:`R2TNet`, the paper's design: the encoded sequence is compressed by dense
+  layers to the model's parameters (``head="parameters"``).
+- :class:`WeightedSolveNet`: the encoder predicts how much to trust each sample,
+  and an exact weighted least-squares solve on the model's linear basis returns
+  the parameters; a second pass sees the first fit's residuals (learned IRLS,
+  ``head="weights"``).
+
+Both share :class:`StepEncoder`, return the decoded curve under ``"curve"`` and
+score themselves with ``loss_terms``, so one training loop serves both.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +19,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .symbolic import SymbolicModel
+from ._batched_fit import weighted_lstsq
+from .symbolic import SymbolicModel, channel_components
+
+#: Smallest weight of an observed sample in the weighted solve: keeps a channel the
+#: network distrusts entirely solvable (plain least squares) at a negligible pull.
+MIN_WEIGHT = 1e-4
 
 
 def sinusoidal_positions(n_positions: int, d_model: int) -> torch.Tensor:
@@ -61,6 +77,40 @@ class ParameterHead(nn.Module):
         return {"unit": unit, "angle_vec": torch.stack([theta.cos(), theta.sin()], dim=-1)}
 
 
+class StepEncoder(nn.Module):
+    """Per-step MLP embedding, sinusoidal positions, transformer encoder, layer norm.
+
+    Maps ``(B, T, n_inputs)`` step features to ``(B, T, d_model)``.
+    """
+
+    def __init__(self, n_inputs, n_timesteps, d_model, n_heads, n_layers, dim_feedforward,
+                 dropout=0.0):
+        super().__init__()
+        self.embed = nn.Sequential(
+            nn.Linear(n_inputs, d_model), nn.GELU(), nn.Linear(d_model, d_model)
+        )
+        self.register_buffer("positions", sinusoidal_positions(n_timesteps, d_model))
+        layer = nn.TransformerEncoderLayer(
+            d_model, n_heads, dim_feedforward, dropout, activation="gelu",
+            batch_first=True, norm_first=True,
+        )
+        self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d_model)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.encoder(self.embed(features) + self.positions))
+
+
+def _random_mask(module, x, observed):
+    """Hide a random ``mask_ratio`` of the steps in training: teaches the encoder to
+    infer the curve from partial input."""
+    if module.training and module.mask_ratio > 0:
+        keep = torch.rand(x.shape[:2], device=x.device) >= module.mask_ratio
+        observed = observed * keep[..., None]
+        x = x * observed
+    return x, observed
+
+
 class R2TNet(nn.Module):
     """Encoder-compressor-decoder of the Robust Regression Transformer.
 
@@ -88,17 +138,8 @@ class R2TNet(nn.Module):
         self.symbolic = model
         self.n_timesteps = n_timesteps
         self.mask_ratio = mask_ratio
-        n_channels = model.n_channels
-        self.embed = nn.Sequential(
-            nn.Linear(2 * n_channels, d_model), nn.GELU(), nn.Linear(d_model, d_model)
-        )
-        self.register_buffer("positions", sinusoidal_positions(n_timesteps, d_model))
-        layer = nn.TransformerEncoderLayer(
-            d_model, n_heads, dim_feedforward, dropout, activation="gelu",
-            batch_first=True, norm_first=True,
-        )
-        self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
-        self.norm = nn.LayerNorm(d_model)
+        self.encoder = StepEncoder(2 * model.n_channels, n_timesteps, d_model, n_heads,
+                                   n_layers, dim_feedforward, dropout)
         self.step_proj = nn.Linear(d_model, step_features)
         self.head = ParameterHead(model)
         self.compress = nn.Sequential(
@@ -122,18 +163,26 @@ class R2TNet(nn.Module):
         observed : Tensor (B, T, C)
             1.0 where a sample was observed, 0.0 where missing.
         """
-        if self.training and self.mask_ratio > 0:
-            # Random masking teaches the encoder to infer the curve from partial input.
-            keep = torch.rand(x.shape[:2], device=x.device) >= self.mask_ratio
-            observed = observed * keep[..., None]
-            x = x * observed
-        h = self.embed(torch.cat([x, observed], dim=-1)) + self.positions
-        h = self.norm(self.encoder(h))
+        x, observed = _random_mask(self, x, observed)
+        h = self.encoder(torch.cat([x, observed], dim=-1))
         raw = self.compress(self.step_proj(h).flatten(1))
         out = self.head(raw)
         curve = self.symbolic.equation(out["params"], self._t_hours(x))
         out["curve"] = (curve - self.range_lo) / self.range_span
         return out
+
+    def loss_terms(self, out, clean, params, inlier):
+        """Unreduced loss terms: ``{"reconstruction": (pred, target), "parameters": mse}``.
+
+        The parameter term is the paper's: squared errors in unit-box coordinates,
+        angles as unit vectors (their squared distance is at most 4).
+        """
+        target = self.head.targets(params)
+        par = torch.cat([
+            (out["unit"] - target["unit"]).pow(2).flatten(1),
+            (out["angle_vec"] - target["angle_vec"]).pow(2).flatten(1) / 4.0,
+        ], dim=1).mean()
+        return [{"reconstruction": out["curve"], "parameters": par}]
 
     def _t_hours(self, x):
         step = self.symbolic.window_hours / self.n_timesteps
@@ -143,3 +192,115 @@ class R2TNet(nn.Module):
 def _range(model: SymbolicModel):
     r = np.asarray(model.output_range, dtype=float).reshape(-1, 2)
     return r[:, 0], r[:, 1] - r[:, 0]
+
+
+class WeightedSolveNet(nn.Module):
+    """R2T with learned sample weights and an exact weighted least-squares solve.
+
+    Each pass encodes the sequence (values and observed mask; later passes also
+    the previous fit's residuals, standardised residuals and weights), predicts a
+    weight in [0, 1] for every sample and channel, and solves weighted least
+    squares on each channel's linear basis (``SymbolicModel.linear_basis``) with
+    :func:`~sklearn_r2t._batched_fit.weighted_lstsq`. The fixed basis is the
+    symbolic decoder: ``curve = B @ theta``. Everything is differentiable, so the
+    weights train end to end from the fit's errors and, where the generator knows
+    them, from the artefact mask. A network that learns the artefacts exactly
+    reproduces the oracle fit (least squares on the untouched samples).
+
+    Coefficients ``theta`` are in normalised units: channel ``c``'s curve in
+    physical units is ``lo_c + span_c * (B_c @ theta_c - lo_c / span_c)``, i.e.
+    ``span_c * theta_c`` are the physical coefficients of ``B_c``.
+    """
+
+    def __init__(self, model: SymbolicModel, n_timesteps: int, d_model: int = 32,
+                 n_heads: int = 4, n_layers: int = 1, dim_feedforward: int = 64,
+                 n_passes: int = 2, dropout: float = 0.0, mask_ratio: float = 0.0):
+        super().__init__()
+        self.symbolic = model
+        self.n_timesteps = n_timesteps
+        self.mask_ratio = mask_ratio
+        C = model.n_channels
+        self.components = channel_components(model)
+        t = model.t_hours(n_timesteps)
+        bases = [m.linear_basis(t) for m in self.components]
+        if len(self.components) != C or any(B is None for B in bases):
+            raise ValueError(
+                f"head='weights' needs a linear basis for every channel "
+                f"(SymbolicModel.linear_basis); {type(model).__name__} has none. Use "
+                "head='parameters', or give FunctionModel linear_basis= and "
+                "params_from_linear=."
+            )
+        lo, span = _range(model)
+        self.register_buffer("offset", torch.as_tensor(lo / span, dtype=torch.float32))
+        self.span = [float(v) for v in span]
+        for c, B in enumerate(bases):
+            self.register_buffer(f"basis_{c}", torch.as_tensor(B, dtype=torch.float32))
+        self.n_coef = [B.shape[1] for B in bases]
+        self.passes = nn.ModuleList(
+            StepEncoder((2 if p == 0 else 5) * C, n_timesteps, d_model, n_heads, n_layers,
+                        dim_feedforward, dropout)
+            for p in range(n_passes)
+        )
+        self.to_logits = nn.ModuleList(nn.Linear(d_model, C) for _ in range(n_passes))
+
+    def bases(self):
+        return [getattr(self, f"basis_{c}") for c in range(len(self.n_coef))]
+
+    def solve(self, x, weights):
+        """Per-channel weighted least squares: coefficients (list) and fitted curve."""
+        thetas, fits = [], []
+        for c, B in enumerate(self.bases()):
+            B = B.to(x.dtype)
+            theta = weighted_lstsq(B, x[..., c] + self.offset[c], weights[..., c])
+            thetas.append(theta)
+            fits.append(theta @ B.T - self.offset[c])
+        return thetas, torch.stack(fits, dim=-1)
+
+    def forward(self, x: torch.Tensor, observed: torch.Tensor) -> dict:
+        """Weights, coefficients and curve of every pass; the last pass's at top level.
+
+        Parameters
+        ----------
+        x : Tensor (B, T, C)
+            Normalised signal with missing samples set to 0.
+        observed : Tensor (B, T, C)
+            1.0 where a sample was observed, 0.0 where missing.
+        """
+        x, observed = _random_mask(self, x, observed)
+        features = torch.cat([x, observed], dim=-1)
+        passes = []
+        for encoder, to_logits in zip(self.passes, self.to_logits, strict=True):
+            logits = to_logits(encoder(features))
+            w = observed * (MIN_WEIGHT + (1 - MIN_WEIGHT) * torch.sigmoid(logits))
+            thetas, curve = self.solve(x, w)
+            passes.append({"logits": logits, "weights": w, "theta": thetas, "curve": curve})
+            r = (x - curve) * observed
+            scale = ((w * r * r).sum(1) / w.sum(1).clamp_min(1e-6)).sqrt().clamp_min(1e-3)
+            features = torch.cat([x, observed, r, (r / scale[:, None]).clamp(-20, 20), w], -1)
+        return {**passes[-1], "passes": passes, "observed": observed}
+
+    def loss_terms(self, out, clean, params, inlier):
+        """Per pass: reconstruction (pred, target), coefficient MSE and mask BCE.
+
+        The coefficient term compares ``theta`` with the exact least-squares
+        coefficients of the clean curve (the parameters' linear image: errors there
+        are the parameter errors the solve can make, on a common normalised
+        scale). The mask term is the binary cross-entropy of each observed
+        sample's weight logit against "no artefact touched it"; rows without a
+        known mask (NaN, e.g. user data under ``use_y``) are left out.
+        """
+        with torch.no_grad():
+            ones = torch.ones_like(clean)
+            truth, _ = self.solve(clean, ones)
+        obs = out["observed"] > 0
+        known = obs & torch.isfinite(inlier)
+        terms = []
+        for p in out["passes"]:
+            coef = torch.cat([(a - b).pow(2) for a, b in zip(p["theta"], truth, strict=True)],
+                             dim=1).mean()
+            term = {"reconstruction": p["curve"], "parameters": coef}
+            if known.any():
+                term["mask"] = nn.functional.binary_cross_entropy_with_logits(
+                    p["logits"][known], inlier[known])
+            terms.append(term)
+        return terms

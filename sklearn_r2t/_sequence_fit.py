@@ -30,7 +30,7 @@ from scipy.optimize import least_squares
 from . import _batched_fit as bf
 from ._robust_losses import LOSSES, scipy_loss
 from ._validation import check_model
-from .symbolic import SymbolicModel, _ChannelStack
+from .symbolic import SymbolicModel, channel_components
 
 __all__ = ["fit_sequences", "OUTLIER_SIDES", "SOLVERS"]
 
@@ -351,10 +351,7 @@ def fit_sequences(
             raise ValueError(
                 f"x0 must have shape ({X.shape[0]}, {model.n_params}), got {x0.shape}."
             )
-    components = (
-        list(model.components) if isinstance(model, _ChannelStack)
-        and model.n_channels == len(model.components) else [model]
-    )
+    components = channel_components(model)
     if len(components) == 1 and model.n_channels > 1:
         raise ValueError(
             f"{type(model).__name__} couples {model.n_channels} channels in one equation; "

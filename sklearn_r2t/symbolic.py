@@ -414,6 +414,13 @@ class _ChannelStack(SymbolicModel):
         return torch.cat(curves, dim=2)
 
 
+def channel_components(model: SymbolicModel) -> list[SymbolicModel]:
+    """The single-channel models of each channel: a stack's components, else ``[model]``."""
+    if isinstance(model, _ChannelStack) and model.n_channels == len(model.components):
+        return list(model.components)
+    return [model]
+
+
 class Wearable(_ChannelStack):
     """Heart rate, skin temperature and SpO2 together: 3 channels, 9 parameters.
 
