@@ -10,6 +10,18 @@ artefacts push (the strongest classical rival), each also as a ratio to the orac
 speed against the SoftL1 fit, and R2T trained from scratch under a time budget
 (accuracy-versus-time curve).
 
+The evidence sections of the weighted head (``r2t_evidence.md``):
+
+- ``sweep``: contamination sweep (``combined`` noise, severity 0 to 5, up to about
+  60 % of the samples touched) of both R2T heads, R2T + refine, every classical
+  fit and the oracle, per built-in model, with the coverage of the weighted
+  head's 90 % intervals, and inference throughput against the batched bisquare;
+- ``motion``: Wearable with motion artefacts shared by the channels;
+- ``ablation``: the loss terms, each variant trained from scratch for the same time;
+- ``misspec``: data from a two-harmonic or a skewed curve, fitted with the
+  one-harmonic model, scored against the best one-harmonic approximation;
+- ``unseen``: trained on one artefact family, tested on another.
+
 Writes ``benchmarks/results/r2t_*.md|json|png``; each file records the command.
 
 Usage::
@@ -17,6 +29,7 @@ Usage::
     python benchmarks/r2t_accuracy.py                       # everything
     python benchmarks/r2t_accuracy.py --sections accuracy   # just the tables
     python benchmarks/r2t_accuracy.py --sections scratch --scratch-minutes 15
+    python benchmarks/r2t_accuracy.py --sections sweep motion ablation misspec unseen
 """
 
 from __future__ import annotations
@@ -31,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sklearn_r2t import R2TRegressor
+from sklearn_r2t import R2TRegressor, SymbolicLeastSquares
 from sklearn_r2t._compare import (
     best_classical,
     compare_methods,
@@ -40,12 +53,15 @@ from sklearn_r2t._compare import (
 )
 from sklearn_r2t._r2t import _PRETRAINED_MODELS
 from sklearn_r2t.datasets import make_wearable_sequences
-from sklearn_r2t.metrics import normalized_mse
+from sklearn_r2t.metrics import normalized_mse, oracle_fit, parameter_errors
+from sklearn_r2t.noise import CURRICULUM_SEVERITIES, Mixture, make_noise, typical_outlier_side
+from sklearn_r2t.symbolic import cosinor_basis
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PRESETS = ("gaussian", "spikes", "drops", "missing", "combined")
 ASYMMETRIC = ("spikes", "drops", "combined")
 PAPER_MSE = 3.5e-5
+EVIDENCE = ["sweep", "motion", "misspec", "ablation", "unseen"]
 
 
 def methods_for(model):
@@ -178,8 +194,8 @@ def run_scratch(args):
              f"- Budget {args.scratch_minutes} min on this machine; training took {seconds:.0f} s "
              f"({len(curve)} epochs of {scratch.n_synthetic} fresh synthetic sequences).",
              f"- Held-out median MSE ({args.n_test} sequences): from scratch {mse_scratch:.2e}, "
-             f"pretrained {mse_pretrained:.2e}: ratio {ratio:.2f} (target <= 2: "
-             f"{'met' if ratio <= 2 else '**not met**'}).", "",
+             f"pretrained {mse_pretrained:.2e}: ratio {ratio:.2f} (target <= 1.5: "
+             f"{'met' if ratio <= 1.5 else '**not met**'}).", "",
              "| minutes | validation median MSE |", "|---:|---:|"]
     lines += [f"| {t / 60:.1f} | {v:.2e} |" for t, v in zip(elapsed, curve, strict=True)]
     print("\n".join(lines), flush=True)
@@ -193,7 +209,7 @@ def run_scratch(args):
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(elapsed / 60, curve, "o-", ms=3, label="from scratch (validation)")
     ax.axhline(mse_pretrained, color="C1", ls="--", label="shipped weights (test)")
-    ax.axhline(2 * mse_pretrained, color="C1", ls=":", label="2x shipped")
+    ax.axhline(1.5 * mse_pretrained, color="C1", ls=":", label="1.5x shipped")
     ax.set_yscale("log")
     ax.set_xlabel("training time (min, this machine)")
     ax.set_ylabel("median normalised MSE")
@@ -203,16 +219,305 @@ def run_scratch(args):
     plt.close(fig)
 
 
+# ------------------------------------------------------------ evidence sections
+def median_nmse(model, X_clean, params) -> float:
+    return float(np.nanmedian(normalized_mse(model, X_clean, model.evaluate(params, 96))))
+
+
+def classical_methods(model) -> dict:
+    """Every classical configuration, each at its robust automatic scale."""
+    side = typical_outlier_side(model)
+    sls = {f"{name} (auto)": SymbolicLeastSquares(model, loss=loss, f_scale="auto")
+           for name, loss in (("Huber", "huber"), ("SoftL1", "soft_l1"), ("Cauchy", "cauchy"),
+                              ("Welsch", "welsch"), ("Bisquare", "bisquare"))}
+    return {"OLS": SymbolicLeastSquares(model, loss="linear"), **sls,
+            "Bisquare one-sided": SymbolicLeastSquares(model, loss="bisquare", f_scale="auto",
+                                                       outlier_side=side)}
+
+
+def r2t_methods(model, seed) -> dict:
+    return {"R2T (weights)": R2TRegressor(model, pretrained=True, random_state=seed),
+            "R2T (weights) + refine": R2TRegressor(model, pretrained=True, refine=True,
+                                                   random_state=seed),
+            "R2T (parameters, paper)": R2TRegressor(model, head="parameters", pretrained=True)}
+
+
+def coverage(model, params_true, params, std) -> np.ndarray:
+    """Per parameter: fraction of 90 % intervals that hold the truth (circularly)."""
+    return np.nanmean(parameter_errors(model, params_true, params) <= 1.645 * std, axis=0)
+
+
+def run_sweep(args, out):
+    rows = []
+    for name in args.models:
+        model = _PRETRAINED_MODELS[name]()
+        n = args.n_sweep_wearable if name == "wearable" else args.n_sweep
+        methods = {**classical_methods(model), **r2t_methods(model, args.seed)}
+        for severity in args.severities:
+            data = make_wearable_sequences(n, model=model, severity=severity,
+                                           random_state=args.seed + int(10 * severity))
+            touched = float(data.artefact_mask[~np.isnan(data.X)].mean())
+            floor = median_nmse(model, data.X_clean,
+                                oracle_fit(model, data.X, data.artefact_mask))
+            row = {"model": name, "severity": severity, "touched": touched, "oracle": floor}
+            for label, est in methods.items():
+                if not hasattr(est, "model_"):
+                    est.fit(data.X[:1])
+                row[label] = median_nmse(model, data.X_clean, est.transform(data.X)) / floor
+            params, std = methods["R2T (weights)"].transform(data.X, return_std=True)
+            row["coverage"] = dict(zip(model.param_names, coverage(model, data.params, params,
+                                                                   std).round(3).tolist(),
+                                       strict=True))
+            rows.append(row)
+            print(f"{name:>16} {touched:4.0%}: " + " ".join(
+                f"{k.split(' (')[0] if 'R2T' not in k else k}={row[k]:.2f}"
+                for k in methods), flush=True)
+    out["sweep"] = rows
+    out["speed"] = run_speed(args)
+
+
+def run_speed(args):
+    """Sequences per second, same run: the batched bisquare fits and both heads."""
+    model = _PRETRAINED_MODELS["heart_rate"]()
+    data = make_wearable_sequences(args.n_speed, model=model, random_state=args.seed)
+    methods = {k: v for k, v in classical_methods(model).items() if k.startswith("Bisquare")}
+    methods.update({k: v for k, v in r2t_methods(model, args.seed).items() if "refine" not in k})
+    speed = {}
+    for label, est in methods.items():
+        est.fit(data.X[:1])
+        est.transform(data.X[:256])  # warm-up
+        start = time.perf_counter()
+        est.transform(data.X)
+        speed[label] = args.n_speed / (time.perf_counter() - start)
+        print(f"  {label}: {speed[label]:.0f} seq/s", flush=True)
+    return speed
+
+
+def run_motion(args, out):
+    model = _PRETRAINED_MODELS["wearable"]()
+    rows = []
+    methods = {**classical_methods(model), **r2t_methods(model, args.seed)}
+    for severity in (1.0, 2.0, 3.0):
+        data = make_wearable_sequences(args.n_sweep_wearable, model=model, noise="motion",
+                                       severity=severity, random_state=args.seed + 7)
+        touched = float(data.artefact_mask[~np.isnan(data.X)].mean())
+        floor = median_nmse(model, data.X_clean, oracle_fit(model, data.X, data.artefact_mask))
+        row = {"severity": severity, "touched": touched, "oracle": floor}
+        for label, est in methods.items():
+            if not hasattr(est, "model_"):
+                est.fit(data.X[:1])
+            row[label] = median_nmse(model, data.X_clean, est.transform(data.X)) / floor
+        rows.append(row)
+        print(f"motion {touched:4.0%}: " + " ".join(f"{k}={row[k]:.2f}" for k in methods),
+              flush=True)
+    out["motion"] = rows
+
+
+def _train(model, seconds, seed, **kw):
+    return R2TRegressor(model, pretrained=False, max_epochs=100_000, max_time=seconds,
+                        patience=1000, random_state=seed, **kw).fit(np.zeros((1, 96)))
+
+
+def _score(est, model, seed, presets=(("combined", 1.0), ("combined", 3.0)), n=1000):
+    """Ratio to the oracle on ``n`` fresh sequences per (preset, severity)."""
+    scores = {}
+    for preset, severity in presets:
+        data = make_wearable_sequences(n, model=model, noise=preset,
+                                       severity=severity, random_state=seed + 99)
+        floor = median_nmse(model, data.X_clean, oracle_fit(model, data.X, data.artefact_mask))
+        scores[f"{preset} x{severity:g}"] = median_nmse(model, data.X_clean,
+                                                        est.transform(data.X)) / floor
+    return scores
+
+
+def run_ablation(args, out):
+    model = _PRETRAINED_MODELS["heart_rate"]()
+    variants = {
+        "reconstruction only": dict(loss_weights={"reconstruction": 1}),
+        "parameters only": dict(loss_weights={"parameters": 1}),
+        "reconstruction + parameters": dict(loss_weights={"reconstruction": 1,
+                                                          "parameters": 1}),
+        "reconstruction + parameters + mask (default)": {},
+        "mask only": dict(loss_weights={"mask": 1}),
+        "paper's parameter head (default terms)": dict(head="parameters"),
+    }
+    rows = {}
+    for label, kw in variants.items():
+        est = _train(model, args.train_seconds, args.seed, **kw)
+        rows[label] = {**_score(est, model, args.seed), "steps": est.n_steps_}
+        print(f"ablation {label}: {rows[label]}", flush=True)
+    out["ablation"] = rows
+
+
+def run_misspec(args, out):
+    """Two-harmonic and skewed daily curves, fitted with the one-harmonic HeartRate."""
+    model = _PRETRAINED_MODELS["heart_rate"]()
+    rng = np.random.RandomState(args.seed)
+    n, t = args.n_sweep, model.t_hours(96)
+    base = model.evaluate(model.sample_params(n, random_state=rng), 96)
+    amp2 = rng.uniform(2, 8, (n, 1))
+    phase2 = rng.uniform(0, 12, (n, 1))
+    curves = {
+        "two harmonics (2nd: 2-8 bpm)": base + amp2 * np.cos(2 * np.pi * (t - phase2) / 12),
+        # A sharper day than night: time runs faster in the first half of the cycle.
+        "skewed waveform": model.evaluate(model.sample_params(n, random_state=rng), 96)[
+            :, np.clip(np.rint(96 * (t / 24) ** 1.5).astype(int), 0, 95)],
+    }
+    B = cosinor_basis(t, 1, 24.0)
+    methods = {**{k: v for k, v in classical_methods(model).items()
+                  if k.startswith(("OLS", "Bisquare"))}, **r2t_methods(model, args.seed)}
+    rows = {}
+    for label, clean in curves.items():
+        X, mask = make_noise("combined", model)(clean, random_state=args.seed, return_mask=True)
+        best = clean @ B @ np.linalg.pinv(B).T  # least-squares one-harmonic projection
+        floor = model.evaluate(oracle_fit(model, X, mask), 96)
+        row = {"oracle (one-harmonic LS on untouched)": float(np.median(
+            normalized_mse(model, best, floor)))}
+        for name, est in methods.items():
+            if not hasattr(est, "model_"):
+                est.fit(X[:1])
+            row[name] = float(np.median(normalized_mse(model, best,
+                                                       model.evaluate(est.transform(X), 96))))
+        rows[label] = row
+        print(f"misspec {label}: {row}", flush=True)
+    out["misspec"] = rows
+
+
+def run_unseen(args, out):
+    """Trained on one artefact family only (its curriculum), tested on the others."""
+    model = _PRETRAINED_MODELS["heart_rate"]()
+    families = {"spikes": "spikes", "drops": "drops"}
+    tests = (("spikes", 2.0), ("drops", 2.0), ("combined", 2.0))
+    rows = {}
+    shipped = R2TRegressor(model, pretrained=True).fit(np.zeros((1, 96)))
+    rows["curriculum (shipped)"] = _score(shipped, model, args.seed, tests)
+    bisquare = classical_methods(model)["Bisquare one-sided"].fit(np.zeros((1, 96)))
+    rows["Bisquare one-sided"] = _score(bisquare, model, args.seed, tests)
+    for label, preset in families.items():
+        noise = Mixture([make_noise(preset, model, s) for s in CURRICULUM_SEVERITIES],
+                        model=model)
+        est = _train(model, args.train_seconds, args.seed, noise=noise)
+        rows[f"trained on {label} only"] = _score(est, model, args.seed, tests)
+        print(f"unseen {label}: {rows[f'trained on {label} only']}", flush=True)
+    out["unseen"] = rows
+
+
+def evidence_markdown(args, out) -> str:
+    lines = ["# R2T's weighted head: evidence", "", header(args),
+             "Median normalised MSE as a ratio to the oracle (least squares on the samples "
+             "no artefact touched); lower is better, 1.00 is the floor.", ""]
+    if "sweep" in out:
+        lines += ["## Contamination sweep (`combined` noise)", ""]
+        for name in args.models:
+            rows = [r for r in out["sweep"] if r["model"] == name]
+            methods = [k for k in rows[0] if k not in ("model", "severity", "touched", "oracle",
+                                                       "coverage")]
+            lines += [f"### {name}", "", "| touched | oracle MSE | " + " | ".join(methods)
+                      + " | R2T <= 1.15x oracle and below every classical |",
+                      "|---:|---:|" + "---:|" * len(methods) + ":-:|"]
+            for r in rows:
+                classical = min(r[k] for k in methods if "R2T" not in k)
+                ok = r["R2T (weights)"] <= 1.15 and r["R2T (weights)"] < classical
+                lines.append(f"| {r['touched']:.0%} | {r['oracle']:.2e} | "
+                             + " | ".join(f"{r[k]:.2f}" for k in methods) + f" | {_mark(ok)} |")
+            lines += ["", "Coverage of the weighted head's 90 % intervals:", "",
+                      "| touched | " + " | ".join(rows[0]["coverage"]) + " |",
+                      "|---:|" + "---:|" * len(rows[0]["coverage"])]
+            lines += [f"| {r['touched']:.0%} | " + " | ".join(
+                f"{v:.2f}" for v in r["coverage"].values()) + " |" for r in rows]
+            lines.append("")
+        lines += ["## Inference throughput (HeartRate, same run)", "",
+                  "| method | sequences / s |", "|---|---:|"]
+        lines += [f"| {k} | {v:,.0f} |" for k, v in out["speed"].items()] + [""]
+    if "motion" in out:
+        rows = out["motion"]
+        methods = [k for k in rows[0] if k not in ("severity", "touched", "oracle")]
+        lines += ["## Wearable with shared motion artefacts (`motion` noise)", "",
+                  "| touched | " + " | ".join(methods) + " | best classical / R2T |",
+                  "|---:|" + "---:|" * (len(methods) + 1)]
+        for r in rows:
+            best = min(r[k] for k in methods if "R2T" not in k)
+            lines.append(f"| {r['touched']:.0%} | " + " | ".join(f"{r[k]:.2f}" for k in methods)
+                         + f" | {best / r['R2T (weights)']:.2f} |")
+        lines.append("")
+    for key, title in (("ablation", f"Loss-term ablation (HeartRate, weighted head unless "
+                                    f"named, {args.train_seconds:g} s of training each)"),
+                       ("unseen", f"Unseen noise (HeartRate; {args.train_seconds:g} s of "
+                                  "training on one family)")):
+        if key in out:
+            rows = out[key]
+            cols = [k for k in next(iter(rows.values())) if k != "steps"]
+            lines += [f"## {title}", "", "| variant | " + " | ".join(cols) + " |",
+                      "|---|" + "---:|" * len(cols)]
+            lines += [f"| {k} | " + " | ".join(f"{v[c]:.2f}" for c in cols) + " |"
+                      for k, v in rows.items()]
+            lines.append("")
+    if "misspec" in out:
+        lines += ["## Misspecification (HeartRate model, `combined` noise)", "",
+                  "Median normalised MSE against the best one-harmonic approximation of the "
+                  "true curve (its least-squares projection).", "",
+                  "| data | " + " | ".join(next(iter(out["misspec"].values()))) + " |",
+                  "|---|" + "---:|" * len(next(iter(out["misspec"].values())))]
+        lines += [f"| {k} | " + " | ".join(f"{x:.2e}" for x in v.values()) + " |"
+                  for k, v in out["misspec"].items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot_sweep(out, models, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(models), figsize=(4.6 * len(models), 4.2), squeeze=False)
+    for ax, name in zip(axes[0], models, strict=True):
+        rows = [r for r in out["sweep"] if r["model"] == name]
+        x = [100 * r["touched"] for r in rows]
+        for k in rows[0]:
+            if k in ("model", "severity", "touched", "oracle", "coverage"):
+                continue
+            style = "o-" if "R2T" in k else ".--"
+            ax.plot(x, [r[k] for r in rows], style, ms=4, lw=2 if "R2T" in k else 1, label=k)
+        ax.axhline(1.15, color="k", ls=":", lw=1)
+        ax.set_yscale("log")
+        ax.set_xlabel("samples touched by artefacts (%)")
+        ax.set_title(name)
+    axes[0, 0].set_ylabel("median normalised MSE / oracle (log)")
+    axes[0, -1].legend(fontsize=6)
+    fig.suptitle("Contamination sweep (dotted: 1.15x oracle)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run_evidence(args):
+    out = {"command": "python " + " ".join(sys.argv)}
+    for section in ("sweep", "motion", "misspec", "ablation", "unseen"):
+        if section in args.sections:
+            globals()[f"run_{section}"](args, out)
+            (RESULTS / "r2t_evidence.json").write_text(json.dumps(out, indent=1))
+            (RESULTS / "r2t_evidence.md").write_text(evidence_markdown(args, out) + "\n")
+    if "sweep" in out:
+        plot_sweep(out, args.models, RESULTS / "r2t_sweep.png")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sections", nargs="+", default=["accuracy", "scratch"],
-                        choices=["accuracy", "scratch"])
+    parser.add_argument("--sections", nargs="+", default=EVIDENCE + ["accuracy", "scratch"],
+                        choices=EVIDENCE + ["accuracy", "scratch"])
     parser.add_argument("--models", nargs="+", default=list(_PRETRAINED_MODELS),
                         choices=list(_PRETRAINED_MODELS))
     parser.add_argument("--n-test", type=int, default=300)
     parser.add_argument("--n-test-wearable", type=int, default=150)
     parser.add_argument("--scratch-minutes", type=float, default=15.0)
+    parser.add_argument("--n-sweep", type=int, default=1000)
+    parser.add_argument("--n-sweep-wearable", type=int, default=500)
+    parser.add_argument("--n-speed", type=int, default=10_000)
+    parser.add_argument("--severities", type=float, nargs="+", default=[0, 1, 2, 3, 4, 5])
+    parser.add_argument("--train-seconds", type=float, default=90.0,
+                        help="training budget of each ablation / unseen-noise variant")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--progress", action="store_true")
@@ -220,6 +525,8 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if set(EVIDENCE) & set(args.sections):
+        run_evidence(args)
     if "accuracy" in args.sections:
         run_accuracy(args)
     if "scratch" in args.sections:

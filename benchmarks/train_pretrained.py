@@ -1,8 +1,9 @@
 """Train the shipped R2T weights for the built-in symbolic models.
 
 Writes ``sklearn_r2t/weights/<model>_t<T>.pt`` (``<model>_t<T>_parameters.pt`` with
-``--head parameters``) and a model card (``.md``) beside it (configuration, seed, data size, time, hardware,
-held-out metrics). Runs on CPU or GPU; the time budget picks the number of epochs.
+``--head parameters``) and a model card (``.md``) beside it (configuration, seed, data
+size, time, hardware, held-out metrics). Runs on CPU or GPU; the time budget picks
+the number of epochs.
 
 Usage::
 

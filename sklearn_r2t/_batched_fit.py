@@ -76,22 +76,27 @@ def weighted_lstsq(B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor) -> torch.T
     return torch.linalg.solve(G, rhs.unsqueeze(-1)).squeeze(-1)
 
 
-def weighted_lstsq_cov(B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor,
-                       theta: torch.Tensor) -> torch.Tensor:
-    """Sandwich covariance ``(n, K, K)`` of :func:`weighted_lstsq`'s ``theta``.
+def weighted_lstsq_cov(B: torch.Tensor, R: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """Sandwich covariance ``(n, K, K)`` of a weighted least-squares fit.
 
     ``s^2 G^-1 (B' W^2 B) G^-1`` with ``G = B' W B`` and the weighted residual
     variance ``s^2 = sum_t W r^2 / (sum_t W - K)``: the covariance of a weighted
     least-squares fit with fixed weights and independent noise of variance
     ``s^2`` (for 0/1 weights, ``s^2 G^-1``: ordinary least squares on the
     samples kept).
+
+    Parameters
+    ----------
+    B : Tensor of shape (T, K), shared, or (n, T, K), one per row (a Jacobian)
+    R : Tensor of shape (n, T)
+        Residuals at the fit.
+    W : Tensor of shape (n, T)
     """
-    T, K = B.shape
-    R = Y - theta @ B.T
-    BB = (B[:, :, None] * B[:, None, :]).reshape(T, K * K)
-    G = (W @ BB).reshape(-1, K, K)
-    H = ((W * W) @ BB).reshape(-1, K, K)
-    s2 = (W * R * R).sum(1) / (W.sum(1) - K).clamp_min(1.0)
+    n, T = R.shape
+    B = B.expand(n, T, B.shape[-1]) if B.dim() == 2 else B
+    G = torch.einsum("nt,ntk,ntl->nkl", W, B, B)
+    H = torch.einsum("nt,ntk,ntl->nkl", W * W, B, B)
+    s2 = (W * R * R).sum(1) / (W.sum(1) - B.shape[-1]).clamp_min(1.0)
     G_inv = torch.linalg.pinv(G)
     return s2[:, None, None] * G_inv @ H @ G_inv
 

@@ -48,7 +48,8 @@ _PRETRAINED_MODELS = {
 }
 # Hyper-parameters that shape each head's network (and must match a weight file's).
 _ARCHITECTURE = {
-    "weights": ("d_model", "n_heads", "n_layers", "dim_feedforward", "n_passes"),
+    "weights": ("d_model", "n_heads", "n_layers", "dim_feedforward", "n_passes",
+                "step_features", "hidden_size"),
     "parameters": ("d_model", "n_heads", "n_layers", "dim_feedforward", "step_features",
                    "hidden_size"),
 }
@@ -223,8 +224,8 @@ def _network_params(module, model, X, batch_size=256, return_std=False):
             x, observed = encode_sequences(model, X[sl])
             pred = module(torch.from_numpy(x).to(device), torch.from_numpy(observed).to(device))
             if weighted:
-                out[sl], s = _weighted_solve_params(module, torch.from_numpy(x).double(),
-                                                    pred["weights"].double().cpu(), return_std)
+                out[sl], s = _weighted_solve_params(module, torch.from_numpy(x).double(), pred,
+                                                    return_std)
                 if return_std:
                     std[sl] = s
             else:
@@ -232,7 +233,7 @@ def _network_params(module, model, X, batch_size=256, return_std=False):
     return (out, std) if return_std else out
 
 
-def _weighted_solve_params(module, x, weights, return_std):
+def _weighted_solve_params(module, x, pred, return_std):
     """Parameters from the network's weights by a float64 weighted solve, and their
     standard errors from its sandwich covariance by the delta method.
 
@@ -242,6 +243,14 @@ def _weighted_solve_params(module, x, weights, return_std):
     independent noise; :class:`R2TRegressor` calibrates a factor per parameter
     on synthetic data for the rest (correlated noise, artefacts given weight).
     """
+    weights = pred["weights"].double().cpu()
+    if not module.linear:  # the Gauss-Newton steps gave the parameters
+        params = pred["params"].double().cpu()
+        if not return_std:
+            return params.numpy(), None
+        curve, J = module.jacobian(params)
+        cov = weighted_lstsq_cov(J, x.flatten(1) - curve, weights.flatten(1))
+        return params.numpy(), cov.diagonal(dim1=1, dim2=2).clamp_min(0).sqrt().numpy()
     thetas, _ = module.solve(x, weights)
     params, stds = [], []
     for c, (m, theta) in enumerate(zip(module.components, thetas, strict=True)):

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._batched_fit import weighted_lstsq
+from ._batched_fit import value_and_jacobian, weighted_lstsq
 from .symbolic import SymbolicModel, channel_components
 
 #: Smallest weight of an observed sample in the weighted solve: keeps a channel the
@@ -69,6 +69,14 @@ class ParameterHead(nn.Module):
         params[:, ~self.angular] = self.lo + unit * self.width
         params[:, self.angular] = angle * self.periods / (2 * math.pi)
         return {"unit": unit, "angle_vec": angle_vec, "params": params}
+
+    @staticmethod
+    def mse(a: dict, b: dict) -> torch.Tensor:
+        """Mean squared distance of two sets of coordinates (angle vectors are at
+        most 2 apart, so their squares count a quarter)."""
+        return torch.cat([(a["unit"] - b["unit"]).pow(2).flatten(1),
+                          (a["angle_vec"] - b["angle_vec"]).pow(2).flatten(1) / 4.0],
+                         dim=1).mean()
 
     def targets(self, params: torch.Tensor) -> dict[str, torch.Tensor]:
         """The same coordinates for known parameters (training targets)."""
@@ -167,9 +175,15 @@ class R2TNet(nn.Module):
         h = self.encoder(torch.cat([x, observed], dim=-1))
         raw = self.compress(self.step_proj(h).flatten(1))
         out = self.head(raw)
-        curve = self.symbolic.equation(out["params"], self._t_hours(x))
-        out["curve"] = (curve - self.range_lo) / self.range_span
+        out["curve"] = self.decode(out["params"])
         return out
+
+    def decode(self, params: torch.Tensor) -> torch.Tensor:
+        """The symbolic decoder: normalised curve ``(B, T, C)`` of ``params``."""
+        step = self.symbolic.window_hours / self.n_timesteps
+        t = torch.arange(self.n_timesteps, device=params.device, dtype=params.dtype) * step
+        curve = self.symbolic.equation(params, t)
+        return (curve - self.range_lo.to(params.dtype)) / self.range_span.to(params.dtype)
 
     def loss_terms(self, out, clean, params, inlier):
         """Unreduced loss terms: ``{"reconstruction": (pred, target), "parameters": mse}``.
@@ -177,16 +191,8 @@ class R2TNet(nn.Module):
         The parameter term is the paper's: squared errors in unit-box coordinates,
         angles as unit vectors (their squared distance is at most 4).
         """
-        target = self.head.targets(params)
-        par = torch.cat([
-            (out["unit"] - target["unit"]).pow(2).flatten(1),
-            (out["angle_vec"] - target["angle_vec"]).pow(2).flatten(1) / 4.0,
-        ], dim=1).mean()
-        return [{"reconstruction": out["curve"], "parameters": par}]
-
-    def _t_hours(self, x):
-        step = self.symbolic.window_hours / self.n_timesteps
-        return torch.arange(self.n_timesteps, device=x.device, dtype=x.dtype) * step
+        return [{"reconstruction": out["curve"],
+                 "parameters": self.head.mse(out, self.head.targets(params))}]
 
 
 def _range(model: SymbolicModel):
@@ -210,11 +216,18 @@ class WeightedSolveNet(nn.Module):
     Coefficients ``theta`` are in normalised units: channel ``c``'s curve in
     physical units is ``lo_c + span_c * (B_c @ theta_c - lo_c / span_c)``, i.e.
     ``span_c * theta_c`` are the physical coefficients of ``B_c``.
+
+    A model without a linear basis gets a first estimate from the paper's head
+    (an :class:`R2TNet` of its own) and, in each pass, ``n_gauss_newton`` weighted
+    Gauss-Newton steps from the current estimate, with Jacobians by central
+    differences (held constant in back-propagation: the gradient reaches the
+    weights through the step's right-hand side).
     """
 
     def __init__(self, model: SymbolicModel, n_timesteps: int, d_model: int = 32,
                  n_heads: int = 4, n_layers: int = 1, dim_feedforward: int = 64,
-                 n_passes: int = 2, dropout: float = 0.0, mask_ratio: float = 0.0):
+                 n_passes: int = 2, step_features: int = 8, hidden_size: int = 128,
+                 n_gauss_newton: int = 3, dropout: float = 0.0, mask_ratio: float = 0.0):
         super().__init__()
         self.symbolic = model
         self.n_timesteps = n_timesteps
@@ -223,19 +236,27 @@ class WeightedSolveNet(nn.Module):
         self.components = channel_components(model)
         t = model.t_hours(n_timesteps)
         bases = [m.linear_basis(t) for m in self.components]
-        if len(self.components) != C or any(B is None for B in bases):
-            raise ValueError(
-                f"head='weights' needs a linear basis for every channel "
-                f"(SymbolicModel.linear_basis); {type(model).__name__} has none. Use "
-                "head='parameters', or give FunctionModel linear_basis= and "
-                "params_from_linear=."
-            )
+        self.linear = len(self.components) == C and all(B is not None for B in bases)
         lo, span = _range(model)
         self.register_buffer("offset", torch.as_tensor(lo / span, dtype=torch.float32))
         self.span = [float(v) for v in span]
-        for c, B in enumerate(bases):
-            self.register_buffer(f"basis_{c}", torch.as_tensor(B, dtype=torch.float32))
-        self.n_coef = [B.shape[1] for B in bases]
+        if self.linear:
+            for c, B in enumerate(bases):
+                self.register_buffer(f"basis_{c}", torch.as_tensor(B, dtype=torch.float32))
+            self.n_coef = [B.shape[1] for B in bases]
+        else:
+            self.first = R2TNet(model, n_timesteps, d_model, n_heads, n_layers,
+                                dim_feedforward, step_features, hidden_size, dropout)
+            self.n_gauss_newton = n_gauss_newton
+            b = model.bounds
+            angular = model.angular_mask
+            periods = np.array([p or 0.0 for p in model.param_periods])
+            scale = np.where(angular, periods, b[:, 1] - b[:, 0])
+            self.register_buffer("fd_step", torch.as_tensor(1e-3 * scale, dtype=torch.float32))
+            self.register_buffer("lb", torch.as_tensor(np.where(angular, -np.inf, b[:, 0]),
+                                                       dtype=torch.float32))
+            self.register_buffer("ub", torch.as_tensor(np.where(angular, np.inf, b[:, 1]),
+                                                       dtype=torch.float32))
         self.passes = nn.ModuleList(
             StepEncoder((2 if p == 0 else 5) * C, n_timesteps, d_model, n_heads, n_layers,
                         dim_feedforward, dropout)
@@ -245,6 +266,27 @@ class WeightedSolveNet(nn.Module):
 
     def bases(self):
         return [getattr(self, f"basis_{c}") for c in range(len(self.n_coef))]
+
+    def jacobian(self, params):
+        """Normalised curve ``(B, T * C)`` at ``params`` and its Jacobian ``(B, T * C, P)``."""
+        return value_and_jacobian(lambda P: self.first.decode(P).flatten(1), params,
+                                  self.fd_step.to(params.dtype))
+
+    def gauss_newton(self, x, weights, params):
+        """``n_gauss_newton`` damped weighted Gauss-Newton steps from ``params``,
+        projected onto the bounds; returns the parameters and their curve."""
+        X, W = x.flatten(1), weights.flatten(1)
+        eye = torch.eye(params.shape[1], dtype=x.dtype, device=x.device)
+        for _ in range(self.n_gauss_newton):
+            with torch.no_grad():
+                _, J = self.jacobian(params.detach())
+            r = X - self.first.decode(params).flatten(1)
+            G = torch.einsum("nt,ntk,ntl->nkl", W, J, J)
+            damping = 1e-3 * G.diagonal(dim1=1, dim2=2).mean(-1).clamp_min(1e-8)
+            step = torch.linalg.solve(G + damping[:, None, None] * eye,
+                                      torch.einsum("nt,ntk->nk", W * r, J))
+            params = torch.maximum(torch.minimum(params + step, self.ub), self.lb)
+        return params, self.first.decode(params)
 
     def solve(self, x, weights):
         """Per-channel weighted least squares: coefficients (list) and fitted curve."""
@@ -269,15 +311,27 @@ class WeightedSolveNet(nn.Module):
         x, observed = _random_mask(self, x, observed)
         features = torch.cat([x, observed], dim=-1)
         passes = []
+        if not self.linear:
+            first = self.first(x, observed)
+            params = first["params"]
         for encoder, to_logits in zip(self.passes, self.to_logits, strict=True):
             logits = to_logits(encoder(features))
             w = observed * (MIN_WEIGHT + (1 - MIN_WEIGHT) * torch.sigmoid(logits))
-            thetas, curve = self.solve(x, w)
-            passes.append({"logits": logits, "weights": w, "theta": thetas, "curve": curve})
+            if self.linear:
+                thetas, curve = self.solve(x, w)
+                passes.append({"theta": thetas})
+            else:
+                params, curve = self.gauss_newton(x, w, params)
+                passes.append({"params": params})
+            passes[-1].update(logits=logits, weights=w, curve=curve)
             r = (x - curve) * observed
-            scale = ((w * r * r).sum(1) / w.sum(1).clamp_min(1e-6)).sqrt().clamp_min(1e-3)
+            # Clamped before the root, whose gradient at 0 is infinite.
+            scale = ((w * r * r).sum(1) / w.sum(1).clamp_min(1e-6)).clamp_min(1e-6).sqrt()
             features = torch.cat([x, observed, r, (r / scale[:, None]).clamp(-20, 20), w], -1)
-        return {**passes[-1], "passes": passes, "observed": observed}
+        out = {**passes[-1], "passes": passes, "observed": observed}
+        if not self.linear:
+            out["first"] = first
+        return out
 
     def loss_terms(self, out, clean, params, inlier):
         """Per pass: reconstruction (pred, target), coefficient MSE and mask BCE.
@@ -289,15 +343,23 @@ class WeightedSolveNet(nn.Module):
         sample's weight logit against "no artefact touched it"; rows without a
         known mask (NaN, e.g. user data under ``use_y``) are left out.
         """
-        with torch.no_grad():
-            ones = torch.ones_like(clean)
-            truth, _ = self.solve(clean, ones)
         obs = out["observed"] > 0
         known = obs & torch.isfinite(inlier)
         terms = []
+        if self.linear:
+            with torch.no_grad():
+                truth, _ = self.solve(clean, torch.ones_like(clean))
+        else:
+            # The first estimate trains as the paper's head does; the parameter
+            # term of each pass compares unit-box coordinates the same way.
+            terms = self.first.loss_terms(out["first"], clean, params, inlier)
+            truth = self.first.head.targets(params)
         for p in out["passes"]:
-            coef = torch.cat([(a - b).pow(2) for a, b in zip(p["theta"], truth, strict=True)],
-                             dim=1).mean()
+            if self.linear:
+                coef = torch.cat([(a - b).pow(2) for a, b in zip(p["theta"], truth,
+                                                                  strict=True)], dim=1).mean()
+            else:
+                coef = self.first.head.mse(self.first.head.targets(p["params"]), truth)
             term = {"reconstruction": p["curve"], "parameters": coef}
             if known.any():
                 term["mask"] = nn.functional.binary_cross_entropy_with_logits(
