@@ -1,14 +1,16 @@
-"""Batched robust fitting: throughput, accuracy against the oracle, contamination sweep.
+"""Batched robust fitting: throughput and accuracy against the oracle, memory.
 
 Run alone on an idle machine (timings are the point):
 
     python benchmarks/fit_speed.py               # full run, ~10-15 min on 2 cores
     python benchmarks/fit_speed.py --quick       # smoke run, ~1 min
 
-Writes ``benchmarks/results/fit_speed.md`` (tables and the command), ``fit_speed.json``
-and ``fit_speed_sweep.png``. Every accuracy is the median normalised MSE against the
-clean curve and its ratio to the oracle (least squares on exactly the samples no
-artefact touched), measured on the same sequences in the same run.
+Writes ``benchmarks/results/fit_speed.md`` (tables and the command) and
+``fit_speed.json``. The contamination sweep of every method, R2T's heads included,
+is in ``benchmarks/r2t_accuracy.py --sections sweep``. Every accuracy is the median
+normalised MSE against the clean curve and its ratio to the oracle (least squares on
+exactly the samples no artefact touched), measured on the same sequences in the same
+run.
 
 Methods
 -------
@@ -26,7 +28,7 @@ Methods
   fixed from it: the MM recipe), on the same subset.
 - CosinorPy 3.1 (``fit_me``) installs from PyPI but fails on NumPy 2
   (``np.round_`` was removed), so it is reported as not runnable.
-- ``R2T``: shipped weights, ``transform`` (batched inference).
+- ``R2T``: shipped weights of both heads, ``transform`` (batched inference).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from sklearn_r2t._sequence_fit import _ChannelProblem
 from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.metrics import normalized_mse, oracle_fit
 from sklearn_r2t.noise import typical_outlier_side
-from sklearn_r2t.symbolic import FunctionModel, HeartRate, SkinTemperature, SpO2, Wearable
+from sklearn_r2t.symbolic import FunctionModel, HeartRate
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LOSSES = ("linear", "huber", "soft_l1", "cauchy", "arctan", "bisquare", "welsch")
@@ -104,7 +106,10 @@ def statsmodels_rlm(model, X, tuned: bool) -> np.ndarray:
 def throughput(model, sizes, n_subset, seed):
     """Rows of the speed table for one model: every method on every size, and the
     per-sequence methods once, on a subset of the largest size."""
-    r2t = R2TRegressor(model, pretrained=True) if pretrained_path(model, 96) else None
+    r2t = {label: R2TRegressor(model, head=head, pretrained=True)
+           for label, head in (("R2T (shipped weights)", "weights"),
+                               ("R2T, paper's head (shipped weights)", "parameters"))
+           if pretrained_path(model, 96, head)}
     rows = []
     for n in sizes:
         rows += _one_size(model, n, n_subset, seed, r2t, slow=n == max(sizes))
@@ -137,9 +142,9 @@ def _one_size(model, n, n_subset, seed, r2t, slow):
     for label, kw in configs:
         est = SymbolicLeastSquares(model, f_scale="auto", **kw).fit(data.X[:1])
         add(label, *timed(est.transform, data.X), n)
-    if r2t is not None:
-        r2t.fit(data.X[:1])
-        add("R2T (shipped weights)", *timed(r2t.transform, data.X), n)
+    for label, est in r2t.items():
+        est.fit(data.X[:1])
+        add(label, *timed(est.transform, data.X), n)
     if not slow:
         return rows
     Xs = data.X[sub]
@@ -152,52 +157,6 @@ def _one_size(model, n, n_subset, seed, r2t, slow):
         for tuned, label in ((False, "(defaults)"), (True, "(LAD start, fixed scale)")):
             add(f"statsmodels RLM Tukey {label} (subset)",
                 *timed(statsmodels_rlm, model, Xs, tuned), Xs.shape[0], True)
-    return rows
-
-
-# ---------------------------------------------------------------- sweep
-SWEEP_METHODS = ("OLS", "Huber (auto)", "SoftL1 (auto)", "Cauchy (auto)", "Welsch (auto)",
-                 "Bisquare (auto)", "Bisquare one-sided", "Bisquare wrong side", "R2T",
-                 "R2T + refine")
-
-
-def sweep(models, severities, n, seed):
-    rows = []
-    for model in models:
-        side = typical_outlier_side(model)
-        wrong = tuple("below" if s == "above" else "above" for s in side)
-        methods = {
-            "OLS": SymbolicLeastSquares(model, loss="linear"),
-            "Huber (auto)": SymbolicLeastSquares(model, loss="huber", f_scale="auto"),
-            "SoftL1 (auto)": SymbolicLeastSquares(model, loss="soft_l1", f_scale="auto"),
-            "Cauchy (auto)": SymbolicLeastSquares(model, loss="cauchy", f_scale="auto"),
-            "Welsch (auto)": SymbolicLeastSquares(model, loss="welsch", f_scale="auto"),
-            "Bisquare (auto)": SymbolicLeastSquares(model, loss="bisquare", f_scale="auto"),
-            "Bisquare one-sided": SymbolicLeastSquares(model, loss="bisquare", f_scale="auto",
-                                                       outlier_side=side),
-            "Bisquare wrong side": SymbolicLeastSquares(model, loss="bisquare",
-                                                        f_scale="auto", outlier_side=wrong),
-        }
-        if pretrained_path(model, 96) is not None:
-            methods["R2T"] = R2TRegressor(model, pretrained=True)
-            methods["R2T + refine"] = R2TRegressor(model, pretrained=True, refine=True,
-                                                   random_state=seed)
-        for severity in severities:
-            data = make_wearable_sequences(n, model=model, severity=severity,
-                                           random_state=seed + severity)
-            touched = float(data.artefact_mask[~np.isnan(data.X)].mean())
-            floor = median_nmse(model, data.X_clean,
-                                oracle_fit(model, data.X, data.artefact_mask))
-            row = dict(model=model.name, severity=severity, touched=touched, oracle=floor)
-            for label, est in methods.items():
-                if not hasattr(est, "model_"):
-                    est.fit(data.X)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    row[label] = median_nmse(model, data.X_clean, est.transform(data.X)) / floor
-            rows.append(row)
-            print(f"  {model.name:>16} {touched:5.0%} touched: " + " ".join(
-                f"{k.split(' (')[0]}={row[k]:.2f}" for k in methods), flush=True)
     return rows
 
 
@@ -234,42 +193,7 @@ def memory(n):
 
 
 # ----------------------------------------------------------------- report
-def figure(sweep_rows, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    models = list(dict.fromkeys(r["model"] for r in sweep_rows))
-    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 4), sharey=True)
-    axes = np.atleast_1d(axes)
-    styles = {"OLS": ("0.6", ":"), "Huber (auto)": ("tab:olive", "--"),
-              "SoftL1 (auto)": ("tab:brown", "--"), "Cauchy (auto)": ("tab:purple", "-."),
-              "Welsch (auto)": ("tab:pink", "-."), "Bisquare (auto)": ("tab:blue", "-"),
-              "Bisquare one-sided": ("tab:green", "-"),
-              "Bisquare wrong side": ("tab:red", ":"), "R2T": ("black", "-"),
-              "R2T + refine": ("tab:orange", "-")}
-    for ax, name in zip(axes, models, strict=True):
-        rows = [r for r in sweep_rows if r["model"] == name]
-        x = [100 * r["touched"] for r in rows]
-        for label, (color, ls) in styles.items():
-            if label in rows[0]:
-                ax.plot(x, [r[label] for r in rows], ls, color=color, marker="o", ms=3,
-                        label=label)
-        ax.axhline(1.0, color="k", lw=0.8)
-        ax.set_yscale("log")
-        ax.set_title(name)
-        ax.set_xlabel("samples touched by artefacts (%)")
-        ax.grid(alpha=0.3, which="both")
-    axes[0].set_ylabel("median NMSE / oracle's (log)")
-    axes[-1].legend(fontsize=7, loc="upper left")
-    fig.suptitle("Ratio to the oracle (least squares on the untouched samples) "
-                 "as contamination grows")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-
-
-def markdown(args, speed, sweep_rows, mem, elapsed):
+def markdown(args, speed, mem, elapsed):
     lines = [
         "# Batched robust fitting: speed, accuracy, contamination",
         "",
@@ -316,23 +240,6 @@ def markdown(args, speed, sweep_rows, mem, elapsed):
                   f"resident memory **{mem['peak_above_before_mb']:.0f} MB above** the process "
                   f"before the call (input included in that baseline), "
                   f"{mem['seconds']:.0f} s including generating the data.", ""]
-    if sweep_rows:
-        methods = [m for m in SWEEP_METHODS if any(m in r for r in sweep_rows)]
-        lines += ["## Contamination sweep (ratio to the oracle)", "",
-                  "Severity scales every artefact rate of the `combined` preset; 'one-sided' "
-                  "sets `outlier_side` to the side the signal's artefacts push "
-                  "(heart rate above; skin temperature and SpO2 below; Wearable per channel), "
-                  "'wrong side' to the other one. ![sweep](fit_speed_sweep.png)", ""]
-        for model in dict.fromkeys(r["model"] for r in sweep_rows):
-            rows = [r for r in sweep_rows if r["model"] == model]
-            cols = [m for m in methods if m in rows[0]]
-            lines += [f"### {model}", "",
-                      "| touched | oracle NMSE | " + " | ".join(cols) + " |",
-                      "|---:|---:|" + "---:|" * len(cols)]
-            for r in rows:
-                lines.append(f"| {r['touched']:.0%} | {r['oracle']:.2e} | " +
-                             " | ".join(f"{r[c]:.2f}" for c in cols) + " |")
-            lines.append("")
     return "\n".join(lines) + "\n"
 
 
@@ -343,14 +250,13 @@ def main(argv=None):
     ap.add_argument("--decay-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     ap.add_argument("--subset", type=int, default=300,
                     help="sequences for the per-sequence (scipy, statsmodels) methods")
-    ap.add_argument("--sweep-n", type=int, default=1000)
     ap.add_argument("--memory-n", type=int, default=1_000_000)
     ap.add_argument("--random-state", type=int, default=0)
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     if args.quick:
         args.sizes, args.decay_sizes, args.subset = [500, 2000], [300], 40
-        args.sweep_n, args.memory_n = 200, 50_000
+        args.memory_n = 50_000
     start = time.perf_counter()
     print("throughput", flush=True)
     speed = throughput(HeartRate(), args.sizes, args.subset, args.random_state)
@@ -358,19 +264,14 @@ def main(argv=None):
     print("memory", flush=True)
     mem = memory(args.memory_n)
     print(f"  {mem}", flush=True)
-    print("sweep", flush=True)
-    sweep_rows = sweep([HeartRate(), SkinTemperature(), SpO2(), Wearable()], range(7),
-                       args.sweep_n, args.random_state)
     elapsed = time.perf_counter() - start
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
-    figure(sweep_rows, args.out / f"fit_speed_sweep{suffix}.png")
     (args.out / f"fit_speed{suffix}.json").write_text(json.dumps(
-        dict(argv=sys.argv[1:], speed=speed, memory=mem, sweep=sweep_rows,
+        dict(argv=sys.argv[1:], speed=speed, memory=mem,
              maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         indent=1))
-    (args.out / f"fit_speed{suffix}.md").write_text(markdown(args, speed, sweep_rows, mem,
-                                                             elapsed))
+    (args.out / f"fit_speed{suffix}.md").write_text(markdown(args, speed, mem, elapsed))
     print(f"wrote {args.out}/fit_speed{suffix}.md ({elapsed / 60:.1f} min)")
 
 

@@ -15,7 +15,7 @@ The evidence sections of the weighted head (``r2t_evidence.md``):
 - ``sweep``: contamination sweep (``combined`` noise, severity 0 to 5, up to about
   60 % of the samples touched) of both R2T heads, R2T + refine, every classical
   fit and the oracle, per built-in model, with the coverage of the weighted
-  head's 90 % intervals, and inference throughput against the batched bisquare;
+  head's 90 % intervals (throughput: ``benchmarks/fit_speed.py``);
 - ``motion``: Wearable with motion artefacts shared by the channels;
 - ``ablation``: the loss terms, each variant trained from scratch for the same time;
 - ``misspec``: data from a two-harmonic or a skewed curve, fitted with the
@@ -225,14 +225,18 @@ def median_nmse(model, X_clean, params) -> float:
 
 
 def classical_methods(model) -> dict:
-    """Every classical configuration, each at its robust automatic scale."""
+    """Every classical configuration, each at its robust automatic scale; the
+    one-sided bisquare also with the wrong side, to show what a wrong guess costs."""
     side = typical_outlier_side(model)
+    wrong = tuple("below" if x == "above" else "above" for x in side)
     sls = {f"{name} (auto)": SymbolicLeastSquares(model, loss=loss, f_scale="auto")
            for name, loss in (("Huber", "huber"), ("SoftL1", "soft_l1"), ("Cauchy", "cauchy"),
                               ("Welsch", "welsch"), ("Bisquare", "bisquare"))}
     return {"OLS": SymbolicLeastSquares(model, loss="linear"), **sls,
             "Bisquare one-sided": SymbolicLeastSquares(model, loss="bisquare", f_scale="auto",
-                                                       outlier_side=side)}
+                                                       outlier_side=side),
+            "Bisquare wrong side": SymbolicLeastSquares(model, loss="bisquare",
+                                                        f_scale="auto", outlier_side=wrong)}
 
 
 def r2t_methods(model, seed) -> dict:
@@ -273,24 +277,6 @@ def run_sweep(args, out):
                 f"{k.split(' (')[0] if 'R2T' not in k else k}={row[k]:.2f}"
                 for k in methods), flush=True)
     out["sweep"] = rows
-    out["speed"] = run_speed(args)
-
-
-def run_speed(args):
-    """Sequences per second, same run: the batched bisquare fits and both heads."""
-    model = _PRETRAINED_MODELS["heart_rate"]()
-    data = make_wearable_sequences(args.n_speed, model=model, random_state=args.seed)
-    methods = {k: v for k, v in classical_methods(model).items() if k.startswith("Bisquare")}
-    methods.update({k: v for k, v in r2t_methods(model, args.seed).items() if "refine" not in k})
-    speed = {}
-    for label, est in methods.items():
-        est.fit(data.X[:1])
-        est.transform(data.X[:256])  # warm-up
-        start = time.perf_counter()
-        est.transform(data.X)
-        speed[label] = args.n_speed / (time.perf_counter() - start)
-        print(f"  {label}: {speed[label]:.0f} seq/s", flush=True)
-    return speed
 
 
 def run_motion(args, out):
@@ -407,7 +393,10 @@ def evidence_markdown(args, out) -> str:
              "Median normalised MSE as a ratio to the oracle (least squares on the samples "
              "no artefact touched); lower is better, 1.00 is the floor.", ""]
     if "sweep" in out:
-        lines += ["## Contamination sweep (`combined` noise)", ""]
+        lines += ["## Contamination sweep (`combined` noise)", "",
+                  "Severity 0 to 5 scales every artefact rate of the preset. 'one-sided' sets "
+                  "`outlier_side` to the side the signal's artefacts push, 'wrong side' to "
+                  "the other. ![Contamination sweep](r2t_sweep.png)", ""]
         for name in args.models:
             rows = [r for r in out["sweep"] if r["model"] == name]
             methods = [k for k in rows[0] if k not in ("model", "severity", "touched", "oracle",
@@ -426,9 +415,8 @@ def evidence_markdown(args, out) -> str:
             lines += [f"| {r['touched']:.0%} | " + " | ".join(
                 f"{v:.2f}" for v in r["coverage"].values()) + " |" for r in rows]
             lines.append("")
-        lines += ["## Inference throughput (HeartRate, same run)", "",
-                  "| method | sequences / s |", "|---|---:|"]
-        lines += [f"| {k} | {v:,.0f} |" for k, v in out["speed"].items()] + [""]
+        lines += ["Inference throughput of both heads against the batched fits, in one "
+                  "run: `benchmarks/results/fit_speed.md`.", ""]
     if "motion" in out:
         rows = out["motion"]
         methods = [k for k in rows[0] if k not in ("severity", "touched", "oracle")]

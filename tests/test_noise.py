@@ -16,6 +16,7 @@ from sklearn_r2t.noise import (
     Drops,
     GaussianNoise,
     MissingStretches,
+    Mixture,
     Spikes,
     check_generator,
     make_noise,
@@ -52,7 +53,8 @@ def onsets(mask_row):
 
 # -------------------------------------------------------------- make_noise
 def test_presets_constant():
-    assert PRESETS == ("none", "gaussian", "spikes", "drops", "missing", "combined")
+    assert PRESETS == ("none", "gaussian", "spikes", "drops", "missing", "combined", "motion",
+                       "all", "curriculum")
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -61,7 +63,7 @@ def test_every_preset_on_every_model(preset, model):
     X_clean = model.evaluate(model.sample_params(50, random_state=0), 96)
     before = X_clean.copy()
     noise = make_noise(preset, model)
-    assert isinstance(noise, Compose)
+    assert isinstance(noise, Mixture if preset == "curriculum" else Compose)
     X = noise(X_clean, random_state=0)
     assert X.shape == X_clean.shape and X.dtype == np.float64
     assert X is not X_clean and not np.shares_memory(X, X_clean)
@@ -69,7 +71,7 @@ def test_every_preset_on_every_model(preset, model):
     assert not np.isinf(X).any()
     if preset == "none":
         np.testing.assert_array_equal(X, X_clean)
-    if preset not in ("missing", "combined"):
+    if preset in ("none", "gaussian", "spikes", "drops"):
         assert not np.isnan(X).any()
 
 

@@ -381,14 +381,32 @@ ORIGINAL_TENSORS = {
 }
 
 
+def _paper_names(state):
+    """The parameter head's tensors under their names from before the shared encoder."""
+    renames = (("encoder.embed.", "embed."), ("encoder.encoder.", "encoder."),
+               ("encoder.norm.", "norm."), ("encoder.positions", "positions"))
+    out = {}
+    for key, value in state.items():
+        for new, old in renames:
+            if key.startswith(new):
+                key = old + key[len(new):]
+                break
+        out[key] = value
+    return out
+
+
+@pytest.mark.parametrize("head", ["weights", "parameters"])
 @pytest.mark.parametrize("name", sorted(ORIGINAL_TENSORS))
-def test_shipped_weight_files_carry_their_identity(name):
+def test_shipped_weight_files_carry_their_identity(name, head):
     model = r2t_module._PRETRAINED_MODELS[name]()
-    payload = load_weights(pretrained_path(model, 96), model, 96)
+    payload = load_weights(pretrained_path(model, 96, head), model, 96)
     assert payload["model"] == name and payload["n_timesteps"] == 96
-    assert payload["architecture"] == {k: R2TRegressor().get_params()[k]
-                                       for k in r2t_module._ARCHITECTURE}
-    assert r2t_module._weights_digest({}, payload["state_dict"]) == ORIGINAL_TENSORS[name]
+    assert payload["head"] == head
+    defaults = R2TRegressor(head=head).get_params()
+    assert all(defaults[k] == v for k, v in payload["architecture"].items())
+    if head == "parameters":  # the paper-head files are the original tensors, renamed
+        digest = r2t_module._weights_digest({}, _paper_names(payload["state_dict"]))
+        assert digest == ORIGINAL_TENSORS[name]
 
 
 def _weights_file(tmp_path, name="heart_rate", edit=None, raw=None):
@@ -411,7 +429,7 @@ def _resign(payload):
 
 
 def _nan_weights(payload):
-    payload["state_dict"]["compress.4.bias"][0] = np.nan
+    payload["state_dict"]["to_logits.1.bias"][0] = np.nan
     _resign(payload)
 
 
@@ -421,7 +439,7 @@ def _other_length(payload):
 
 
 def _tampered(payload):
-    payload["state_dict"]["compress.4.bias"] += 1.0
+    payload["state_dict"]["to_logits.1.bias"] += 1.0
 
 
 def _old_format(payload):
@@ -436,7 +454,7 @@ SHIPPED_BYTES = pretrained_path(HeartRate(), 96).read_bytes()
     "kwargs, match",
     [
         (dict(name="spo2"), "another model.*'spo2'"),
-        (dict(edit=_nan_weights), "non-finite weights in compress.4.bias"),
+        (dict(edit=_nan_weights), "non-finite weights in to_logits.1.bias"),
         (dict(edit=_tampered), "fails its checksum"),
         (dict(edit=_old_format), "not a sklearn_r2t weight file"),
         (dict(edit=_other_length), "n_timesteps: file 48, expected 96"),
@@ -455,7 +473,7 @@ def test_bad_weight_files_give_clear_errors(tmp_path, kwargs, match):
 def test_pretrained_checks_the_file_it_loads(tmp_path, monkeypatch, heart_rate_data):
     # The SpO2 weights saved under the heart-rate name must not load.
     path = _weights_file(tmp_path, name="spo2")
-    monkeypatch.setattr(r2t_module, "pretrained_path", lambda model, n: path)
+    monkeypatch.setattr(r2t_module, "pretrained_path", lambda model, n, head: path)
     X = heart_rate_data.X
     with pytest.raises(ValueError, match="pretrained=True but .*another model"):
         R2TRegressor(pretrained=True).fit(X)
@@ -468,7 +486,7 @@ def test_pretrained_checks_the_file_it_loads(tmp_path, monkeypatch, heart_rate_d
 
 
 def test_missing_shipped_file_warns_and_trains_bounded(monkeypatch, heart_rate_data):
-    monkeypatch.setattr(r2t_module, "pretrained_path", lambda model, n: None)
+    monkeypatch.setattr(r2t_module, "pretrained_path", lambda model, n, head: None)
     X = heart_rate_data.X
     with pytest.raises(ValueError, match="pretrained=True but the shipped file .* is missing"):
         R2TRegressor(pretrained=True).fit(X)
