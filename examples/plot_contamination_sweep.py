@@ -7,7 +7,9 @@ motion artefacts raise a wrist heart rate) are added to a growing fraction of th
 samples; the error is the median normalised MSE of the fitted curve against the true
 one (:func:`~sklearn_r2t.metrics.normalized_mse`) over 60 held-out days. This is the
 package's own noise model, so it is the setting R2T was trained for: see the
-real-data study for what transfers to real recordings.
+real-data study for what transfers to real recordings. The full sweep, with every
+classical configuration and the oracle, is ``benchmarks/r2t_accuracy.py --sections
+sweep``.
 """
 
 import matplotlib.pyplot as plt
@@ -24,9 +26,12 @@ methods = {
     "OLS": SymbolicLeastSquares(model, loss="linear"),
     "Huber (auto)": SymbolicLeastSquares(model, loss="huber", f_scale="auto"),
     "Cauchy (auto)": SymbolicLeastSquares(model, loss="cauchy", f_scale="auto"),
+    "Bisquare one-sided": SymbolicLeastSquares(model, loss="bisquare", f_scale="auto",
+                                               outlier_side="above"),
+    "R2T (paper's head)": R2TRegressor(model, head="parameters"),
     "R2T": R2TRegressor(model),
 }
-rates = [0.0, 0.05, 0.1, 0.2, 0.3, 0.4]
+rates = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
 errors = {name: [] for name in methods}
 for rate in rates:
     noise = Compose([GaussianNoise(0.01), Spikes(rate=rate, magnitude=(0.1, 0.4))])

@@ -41,3 +41,27 @@ ax.set_ylabel("heart rate (bpm)")
 ax.legend(fontsize=8)
 ax.set_title("One day of heart rate with structured artefacts")
 plt.show()
+
+# %%
+# R2T's weighted head shows which samples it trusted
+# (:meth:`~sklearn_r2t.R2TRegressor.sample_weights`: the weights of its final
+# least-squares solve) and how sure it is of each parameter
+# (``transform(X, return_std=True)``: calibrated standard errors, so
+# ``estimate +- 1.645 * std`` is a 90 % interval).
+r2t = methods["R2T"]
+weights = r2t.sample_weights(data.X)[0]
+estimate, std = r2t.transform(data.X, return_std=True)
+for name, value, s, true in zip(model.param_names, estimate[0], std[0], data.params[0]):
+    print(f"{name:10s} {value:6.2f} +- {1.645 * s:.2f} (90 %)   truth {true:6.2f}")
+
+fig, ax = plt.subplots(figsize=(8, 3.5))
+points = ax.scatter(t, data.X[0], c=weights, cmap="RdYlGn", vmin=0, vmax=1, s=20,
+                    edgecolors="0.3", linewidths=0.3)
+ax.plot(t, data.X_clean[0], "k-", lw=1.5, label="true curve")
+ax.plot(t, model.evaluate(estimate, t.size)[0], "b--", lw=1.5, label="R2T")
+fig.colorbar(points, ax=ax, label="R2T's weight")
+ax.set_xlabel("time (h)")
+ax.set_ylabel("heart rate (bpm)")
+ax.legend(fontsize=8)
+ax.set_title("The samples R2T trusted (green) and those it set aside (red)")
+plt.show()

@@ -1181,6 +1181,38 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             return params, std
         return params
 
+    def sample_weights(self, X):
+        """How much the weighted head trusts each sample: its final-pass weights.
+
+        Near 0 where the network sees an artefact, near 1 where it sees clean
+        signal: the weights of the least-squares solve that gave the parameters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_sequences, n_timesteps) or (n, n_timesteps, n_channels)
+            NaN marks missing samples.
+
+        Returns
+        -------
+        weights : ndarray shaped like X
+            In [0, 1]; NaN where a sample is missing.
+        """
+        check_is_fitted(self)
+        if not isinstance(self.module_, WeightedSolveNet):
+            raise ValueError("sample_weights needs head='weights'; the parameter head "
+                             "weighs no samples.")
+        X = validate_sequences(self, X, self.model_, reset=False)
+        device = next(self.module_.parameters()).device
+        out = np.empty(X.shape)
+        with torch.inference_mode():
+            for start in range(0, len(X), 256):
+                sl = slice(start, start + 256)
+                x, observed = (torch.from_numpy(a).to(device)
+                               for a in encode_sequences(self.model_, X[sl]))
+                out[sl] = self.module_(x, observed)["weights"].double().cpu().numpy()
+        out[np.isnan(X)] = np.nan
+        return out[..., 0] if self.model_.n_channels == 1 else out
+
     def predict(self, X):
         """Reconstruct the clean curve of each sequence.
 

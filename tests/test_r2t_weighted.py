@@ -194,3 +194,16 @@ def test_curriculum_spans_clean_to_heavily_contaminated():
     touched = (data.artefact_mask & observed).sum(1) / observed.sum(1)
     assert (touched == 0).mean() > 0.05  # clean sequences are part of it
     assert np.quantile(touched, 0.9) > 0.6  # and two thirds touched
+
+
+def test_sample_weights_flag_the_artefacts(shipped_heart_rate):
+    data = make_wearable_sequences(200, severity=2.0, random_state=13)
+    w = shipped_heart_rate.sample_weights(data.X)
+    assert w.shape == data.X.shape
+    observed = ~np.isnan(data.X)
+    np.testing.assert_array_equal(np.isnan(w), ~observed)
+    assert np.nanmin(w) >= 0 and np.nanmax(w) <= 1
+    clean, touched = observed & ~data.artefact_mask, observed & data.artefact_mask
+    assert np.median(w[clean]) > 0.9 and np.median(w[touched]) < 0.1
+    with pytest.raises(ValueError, match="sample_weights needs head='weights'"):
+        R2TRegressor(head="parameters", **TINY).fit(data.X[:2]).sample_weights(data.X)
