@@ -259,8 +259,8 @@ def _weighted_solve_params(module, x, pred, return_std):
         params.append(m.params_from_linear(theta_phys))
         if return_std:
             B = getattr(module, f"basis_{c}").double()
-            w = weights[..., c]
-            cov = weighted_lstsq_cov(B, x[..., c] + module.offset[c].double(), w, theta)
+            residuals = x[..., c] + module.offset[c].double() - theta @ B.T
+            cov = weighted_lstsq_cov(B, residuals, weights[..., c])
             stds.append(_delta_method_std(m, theta_phys, cov.numpy() * span**2))
     return np.concatenate(params, axis=1), (np.concatenate(stds, axis=1) if return_std else None)
 
