@@ -49,7 +49,6 @@ import torch
 
 from sklearn_r2t import R2TRegressor, SymbolicLeastSquares
 from sklearn_r2t._r2t import pretrained_path
-from sklearn_r2t._sequence_fit import _ChannelProblem
 from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.metrics import normalized_mse, oracle_fit
 from sklearn_r2t.noise import typical_outlier_side
@@ -99,7 +98,7 @@ def statsmodels_rlm(model, X, tuned: bool) -> np.ndarray:
             else:
                 res = rlm.fit()
             theta[i] = res.params
-    return _ChannelProblem(model, X.shape[1]).wrap(model.params_from_linear(theta))
+    return model.project(model.params_from_linear(theta))
 
 
 # ------------------------------------------------------------- throughput

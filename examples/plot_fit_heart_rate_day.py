@@ -51,7 +51,8 @@ plt.show()
 r2t = methods["R2T"]
 weights = r2t.sample_weights(data.X)[0]
 estimate, std = r2t.transform(data.X, return_std=True)
-for name, value, s, true in zip(model.param_names, estimate[0], std[0], data.params[0]):
+for name, value, s, true in zip(model.param_names, estimate[0], std[0], data.params[0],
+                                 strict=True):
     print(f"{name:10s} {value:6.2f} +- {1.645 * s:.2f} (90 %)   truth {true:6.2f}")
 
 fig, ax = plt.subplots(figsize=(8, 3.5))

@@ -69,8 +69,9 @@ def weighted_lstsq(B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor) -> torch.T
     T, K = B.shape
     BB = (B[:, :, None] * B[:, None, :]).reshape(T, K * K)
     G = (W @ BB).reshape(-1, K, K)
-    # A relative ridge keeps rows with few or vanishing weights solvable.
-    ridge = 1e-12 * G.diagonal(dim1=1, dim2=2).sum(-1).clamp_min(1e-300)
+    # A relative ridge keeps rows with few or vanishing weights solvable; its floor,
+    # a row with no weight at all (theta = 0 there).
+    ridge = 1e-12 * G.diagonal(dim1=1, dim2=2).sum(-1) + 1e-30
     G = G + ridge[:, None, None] * torch.eye(K, dtype=B.dtype, device=B.device)
     rhs = (W * Y) @ B
     return torch.linalg.solve(G, rhs.unsqueeze(-1)).squeeze(-1)

@@ -244,19 +244,21 @@ def _weighted_solve_params(module, x, pred, return_std):
     on synthetic data for the rest (correlated noise, artefacts given weight).
     """
     weights = pred["weights"].double().cpu()
-    if not module.linear:  # the Gauss-Newton steps gave the parameters
+    if not module.linear:  # the projected Gauss-Newton steps gave the parameters
         params = pred["params"].double().cpu()
+        boxed = module.symbolic.project(params.numpy())  # the float64 bounds, exactly
         if not return_std:
-            return params.numpy(), None
+            return boxed, None
         curve, J = module.jacobian(params)
         cov = weighted_lstsq_cov(J, x.flatten(1) - curve, weights.flatten(1))
-        return params.numpy(), cov.diagonal(dim1=1, dim2=2).clamp_min(0).sqrt().numpy()
+        return boxed, cov.diagonal(dim1=1, dim2=2).clamp_min(0).sqrt().numpy()
     thetas, _ = module.solve(x, weights)
     params, stds = [], []
     for c, (m, theta) in enumerate(zip(module.components, thetas, strict=True)):
         span = module.span[c]
         theta_phys = theta.numpy() * span
-        params.append(m.params_from_linear(theta_phys))
+        # Into the box, as every estimator here returns them (a solve can leave it).
+        params.append(m.project(m.params_from_linear(theta_phys)))
         if return_std:
             B = getattr(module, f"basis_{c}").double()
             residuals = x[..., c] + module.offset[c].double() - theta @ B.T

@@ -79,14 +79,6 @@ class _ChannelProblem:
     def project(self, P: torch.Tensor) -> torch.Tensor:
         return torch.maximum(torch.minimum(P, self.ub), self.lb)
 
-    def wrap(self, P: np.ndarray) -> np.ndarray:
-        """Angles into ``[lo, lo + period)``, other parameters clipped to bounds."""
-        P = np.array(P, dtype=float)
-        b, ang = self.model.bounds, self.angular
-        P[..., ang] = b[ang, 0] + np.mod(P[..., ang] - b[ang, 0], self.periods[ang])
-        P[..., ~ang] = np.clip(P[..., ~ang], b[~ang, 0], b[~ang, 1])
-        return P
-
     # -- internal coordinates: basis coefficients (linear) or parameters (other)
     def to_params(self, theta: torch.Tensor) -> np.ndarray:
         th = theta.numpy()
@@ -391,7 +383,7 @@ def fit_sequences(
             start = None if x0_parts[c] is None else x0_parts[c][idx]
             P = _fit_chunk(problem, X[idx, :, c], start, loss, f_scale, sides[c], n_restarts,
                            solver, max_nfev)
-            parts.append(problem.wrap(P))
+            parts.append(m.project(P))
         return idx, np.concatenate(parts, axis=1)
 
     from tqdm.auto import tqdm

@@ -172,6 +172,16 @@ class SymbolicModel:
         b = self.bounds
         return b[:, 0] + rng.random_sample((int(n), self.n_params)) * (b[:, 1] - b[:, 0])
 
+    def project(self, params) -> np.ndarray:
+        """Parameters moved into the model's box: angles wrapped into
+        ``[low, low + period)``, every other parameter clipped to its bounds."""
+        P = np.array(params, dtype=float)
+        b, ang = self.bounds, self.angular_mask
+        periods = np.array([p if p is not None else np.nan for p in self.param_periods])
+        P[..., ang] = b[ang, 0] + np.mod(P[..., ang] - b[ang, 0], periods[ang])
+        P[..., ~ang] = np.clip(P[..., ~ang], b[~ang, 0], b[~ang, 1])
+        return P
+
     def evaluate(self, params, n_timesteps: int) -> np.ndarray:
         """Evaluate the equation in numpy (float64).
 

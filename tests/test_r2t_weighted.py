@@ -37,7 +37,7 @@ def test_solve_with_the_true_inlier_weights_is_the_oracle(model):
     x, observed = encode_sequences(model, data.X.reshape(50, 96, -1))
     inlier = observed * ~data.artefact_mask.reshape(x.shape)
     thetas, _ = net.solve(torch.from_numpy(x).double(), torch.from_numpy(inlier).double())
-    params = np.concatenate([m.params_from_linear(t.numpy() * span) for m, t, span
+    params = np.concatenate([m.project(m.params_from_linear(t.numpy() * span)) for m, t, span
                              in zip(net.components, thetas, net.span, strict=True)], axis=1)
     oracle = oracle_fit(model, data.X, data.artefact_mask)
     np.testing.assert_allclose(model.evaluate(params, 96), model.evaluate(oracle, 96),
