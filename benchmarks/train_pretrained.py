@@ -27,6 +27,8 @@ from sklearn_r2t import R2TRegressor
 from sklearn_r2t._r2t import (
     _ARCHITECTURE,
     _PRETRAINED_MODELS,
+    _calibrate_std,
+    _model_identity,
     load_weights,
     weights_filename,
     weights_payload,
@@ -138,15 +140,54 @@ def train_one(name, args):
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
     # The file records the model, its bounds and scaling, the architecture and the
     # sequence length with a checksum; R2TRegressor checks all of them on loading.
+    extra = {"metrics": metrics}
+    if args.head == "weights" and isinstance(args.noise, str):
+        extra["calibration"] = calibration(estimator.module_, model, args)
     payload = weights_payload(model, args.n_timesteps,
                               {k: getattr(estimator, k) for k in _ARCHITECTURE[args.head]},
-                              estimator.module_.state_dict(), head=args.head,
-                              metrics=metrics)
+                              estimator.module_.state_dict(), head=args.head, **extra)
     torch.save(payload, f"{stem}.pt")
     load_weights(f"{stem}.pt", model, args.n_timesteps)  # what we wrote must load
-    stem.with_suffix(".md").write_text(model_card(name, config, training, metrics))
+    card = model_card(name, config, training, metrics)
+    if "calibration" in extra:
+        card += calibration_note(extra["calibration"], args)
+    stem.with_suffix(".md").write_text(card)
     print(f"[{name}] done in {seconds:.0f} s; combined median MSE "
           f"{metrics['combined']['median_normalized_mse']:.3g}", flush=True)
+
+
+def calibration(module, model, args):
+    """The interval calibration R2TRegressor would compute at fit, on more sequences,
+    stored in the file so that a fit with the shipped weights stays instant."""
+    scale = _calibrate_std(module.eval(), model, args.noise, args.n_timesteps,
+                           seed=args.seed + 2000, n_sequences=16384)
+    return {"noise": args.noise, "n_sequences": 16384, "std_scale": scale.tolist()}
+
+
+def calibration_note(calib, args) -> str:
+    factors = ", ".join(f"{v:.3f}" for v in calib["std_scale"])
+    return (f"\n## Interval calibration\n\nFactors on the sandwich standard errors "
+            f"(`std_scale_`), from {calib['n_sequences']:,} sequences of `{calib['noise']}` "
+            f"noise (seed {args.seed + 2000}): {factors}.\n")
+
+
+def add_calibration(name, args):
+    """Rewrite a weight file with its calibration (tensors and metadata unchanged)."""
+    model = _PRETRAINED_MODELS[name]()
+    path = WEIGHTS_DIR / weights_filename(model, args.n_timesteps, "weights")
+    payload = load_weights(path, model, args.n_timesteps)
+    estimator = R2TRegressor(model, pretrained=True, noise=args.noise).fit(
+        np.zeros((1, args.n_timesteps, model.n_channels)))
+    meta = {k: v for k, v in payload.items()
+            if k not in ("state_dict", "sha256", "format", "format_version", "head",
+                         "architecture", "n_timesteps", *_model_identity(model))}
+    meta["calibration"] = calibration(estimator.module_, model, args)
+    torch.save(weights_payload(model, args.n_timesteps, payload["architecture"],
+                               payload["state_dict"], head="weights", **meta), path)
+    load_weights(path, model, args.n_timesteps)
+    card = path.with_suffix(".md")
+    card.write_text(card.read_text() + calibration_note(meta["calibration"], args))
+    print(f"[{name}] calibration {meta['calibration']['std_scale']}", flush=True)
 
 
 def _noise_arg(text):
@@ -185,12 +226,14 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--calibrate-only", action="store_true",
+                        help="add the interval calibration to existing weighted-head files")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     print("command:", " ".join([sys.executable, *sys.argv]), flush=True)
     for name in args.models:
-        train_one(name, args)
+        (add_calibration if args.calibrate_only else train_one)(name, args)
 
 
 if __name__ == "__main__":
