@@ -207,3 +207,16 @@ def test_sample_weights_flag_the_artefacts(shipped_heart_rate):
     assert np.median(w[clean]) > 0.9 and np.median(w[touched]) < 0.1
     with pytest.raises(ValueError, match="sample_weights needs head='weights'"):
         R2TRegressor(head="parameters", **TINY).fit(data.X[:2]).sample_weights(data.X)
+
+
+def test_shipped_calibration_is_used_only_for_its_noise():
+    from sklearn_r2t._r2t import load_weights, pretrained_path
+
+    model = SkinTemperature()
+    stored = load_weights(pretrained_path(model, 96), model, 96)["calibration"]
+    X = np.zeros((1, 96))
+    default = R2TRegressor(model).fit(X)
+    assert stored["noise"] == default.noise == "curriculum"
+    np.testing.assert_array_equal(default.std_scale_, stored["std_scale"])
+    other = R2TRegressor(model, noise="combined", random_state=0).fit(X)
+    assert not np.array_equal(other.std_scale_, stored["std_scale"])
