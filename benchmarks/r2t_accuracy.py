@@ -72,8 +72,11 @@ def methods_for(model):
 
 
 def header(args) -> str:
-    return (f"Command: `python {' '.join(sys.argv)}`  \n"
-            f"Machine: {os.cpu_count()} CPUs, torch {torch.__version__} with "
+    return f"Command: `python {' '.join(sys.argv)}`  \n" + machine()
+
+
+def machine() -> str:
+    return (f"Machine: {os.cpu_count()} CPUs, torch {torch.__version__} with "
             f"{torch.get_num_threads()} threads; date {time.strftime('%Y-%m-%d %H:%M')}.\n")
 
 
@@ -389,7 +392,9 @@ def run_unseen(args, out):
 
 
 def evidence_markdown(args, out) -> str:
-    lines = ["# R2T's weighted head: evidence", "", header(args),
+    lines = ["# R2T's weighted head: evidence", "", machine(),
+             "Commands, per section: " + "; ".join(
+                 f"{k}: `{v}`" for k, v in out["commands"].items()) + ".", "",
              "Median normalised MSE as a ratio to the oracle (least squares on the samples "
              "no artefact touched); lower is better, 1.00 is the floor.", ""]
     if "sweep" in out:
@@ -480,13 +485,18 @@ def plot_sweep(out, models, path):
 
 
 def run_evidence(args):
-    out = {"command": "python " + " ".join(sys.argv)}
-    for section in ("sweep", "motion", "misspec", "ablation", "unseen"):
+    """Run the chosen sections; sections of an earlier run that are not re-run stay
+    in the results, each with the command that produced it."""
+    path = RESULTS / "r2t_evidence.json"
+    out = json.loads(path.read_text()) if path.is_file() else {}
+    out.setdefault("commands", {})
+    for section in EVIDENCE:
         if section in args.sections:
             globals()[f"run_{section}"](args, out)
-            (RESULTS / "r2t_evidence.json").write_text(json.dumps(out, indent=1))
+            out["commands"][section] = "python " + " ".join(sys.argv)
+            path.write_text(json.dumps(out, indent=1))
             (RESULTS / "r2t_evidence.md").write_text(evidence_markdown(args, out) + "\n")
-    if "sweep" in out:
+    if "sweep" in args.sections:
         plot_sweep(out, args.models, RESULTS / "r2t_sweep.png")
 
 
