@@ -254,6 +254,18 @@ def coverage(model, params_true, params, std) -> np.ndarray:
     return np.nanmean(parameter_errors(model, params_true, params) <= 1.645 * std, axis=0)
 
 
+def ratios(methods, model, data) -> dict:
+    """Fraction of samples touched, the oracle's median NMSE, and each method's
+    median NMSE as a ratio to it (methods not yet fitted are fitted first)."""
+    floor = median_nmse(model, data.X_clean, oracle_fit(model, data.X, data.artefact_mask))
+    row = {"touched": float(data.artefact_mask[~np.isnan(data.X)].mean()), "oracle": floor}
+    for label, est in methods.items():
+        if not hasattr(est, "model_"):
+            est.fit(data.X[:1])
+        row[label] = median_nmse(model, data.X_clean, est.transform(data.X)) / floor
+    return row
+
+
 def run_sweep(args, out):
     rows = []
     for name in args.models:
@@ -263,20 +275,13 @@ def run_sweep(args, out):
         for severity in args.severities:
             data = make_wearable_sequences(n, model=model, severity=severity,
                                            random_state=args.seed + int(10 * severity))
-            touched = float(data.artefact_mask[~np.isnan(data.X)].mean())
-            floor = median_nmse(model, data.X_clean,
-                                oracle_fit(model, data.X, data.artefact_mask))
-            row = {"model": name, "severity": severity, "touched": touched, "oracle": floor}
-            for label, est in methods.items():
-                if not hasattr(est, "model_"):
-                    est.fit(data.X[:1])
-                row[label] = median_nmse(model, data.X_clean, est.transform(data.X)) / floor
+            row = {"model": name, "severity": severity, **ratios(methods, model, data)}
             params, std = methods["R2T (weights)"].transform(data.X, return_std=True)
             row["coverage"] = dict(zip(model.param_names, coverage(model, data.params, params,
                                                                    std).round(3).tolist(),
                                        strict=True))
             rows.append(row)
-            print(f"{name:>16} {touched:4.0%}: " + " ".join(
+            print(f"{name:>16} {row['touched']:4.0%}: " + " ".join(
                 f"{k.split(' (')[0] if 'R2T' not in k else k}={row[k]:.2f}"
                 for k in methods), flush=True)
     out["sweep"] = rows
@@ -289,15 +294,9 @@ def run_motion(args, out):
     for severity in (1.0, 2.0, 3.0):
         data = make_wearable_sequences(args.n_sweep_wearable, model=model, noise="motion",
                                        severity=severity, random_state=args.seed + 7)
-        touched = float(data.artefact_mask[~np.isnan(data.X)].mean())
-        floor = median_nmse(model, data.X_clean, oracle_fit(model, data.X, data.artefact_mask))
-        row = {"severity": severity, "touched": touched, "oracle": floor}
-        for label, est in methods.items():
-            if not hasattr(est, "model_"):
-                est.fit(data.X[:1])
-            row[label] = median_nmse(model, data.X_clean, est.transform(data.X)) / floor
+        row = {"severity": severity, **ratios(methods, model, data)}
         rows.append(row)
-        print(f"motion {touched:4.0%}: " + " ".join(f"{k}={row[k]:.2f}" for k in methods),
+        print(f"motion {row['touched']:4.0%}: " + " ".join(f"{k}={row[k]:.2f}" for k in methods),
               flush=True)
     out["motion"] = rows
 
@@ -313,9 +312,7 @@ def _score(est, model, seed, presets=(("combined", 1.0), ("combined", 3.0)), n=1
     for preset, severity in presets:
         data = make_wearable_sequences(n, model=model, noise=preset,
                                        severity=severity, random_state=seed + 99)
-        floor = median_nmse(model, data.X_clean, oracle_fit(model, data.X, data.artefact_mask))
-        scores[f"{preset} x{severity:g}"] = median_nmse(model, data.X_clean,
-                                                        est.transform(data.X)) / floor
+        scores[f"{preset} x{severity:g}"] = ratios({"est": est}, model, data)["est"]
     return scores
 
 
