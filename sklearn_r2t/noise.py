@@ -154,6 +154,19 @@ def _check_range(name, value, positive=False) -> tuple[float, float]:
     return low, high
 
 
+def _check_effect(name, value) -> tuple[float, float]:
+    """A signed ``(low, high)`` height range: both of one sign, ``|low| <= |high|``."""
+    try:
+        low, high = (_check_number(name, v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (low, high) pair of numbers of one sign, "
+                         f"got {value!r}.") from None
+    if low * high < 0 or abs(low) > abs(high) or high == 0:
+        raise ValueError(f"{name} must be a (low, high) pair of one sign with "
+                         f"|low| <= |high| (negative: the reading falls), got {value!r}.")
+    return low, high
+
+
 def _check_channels(channels):
     if channels is None:
         return None
@@ -598,7 +611,8 @@ class MotionArtefacts(Corruption):
         Event duration in hours.
     effects : dict, default=None
         ``{channel: (low, high)}``: signed height range of each affected channel,
-        as a fraction of its span (negative: the reading falls). ``None`` uses
+        as a fraction of its span, both of one sign and ``|low| <= |high|``
+        (negative: the reading falls, e.g. ``{"spo2": (-0.1, -0.4)}``). ``None`` uses
         :data:`MOTION_EFFECTS` for the model's channels that have an entry there,
         and an upward ``(0.15, 0.45)`` for a model-less single channel.
     ramp : float, default=0.3
@@ -613,7 +627,7 @@ class MotionArtefacts(Corruption):
             if not isinstance(effects, dict) or not effects:
                 raise ValueError(f"effects must be a non-empty dict {{channel: (low, high)}}, "
                                  f"got {effects!r}.")
-            effects = {c: _check_range(f"effects[{c!r}]", v) for c, v in effects.items()}
+            effects = {c: _check_effect(f"effects[{c!r}]", v) for c, v in effects.items()}
         self.effects = effects
         self.ramp = _check_number("ramp", ramp, low=0.0, high=0.5)
 

@@ -180,6 +180,15 @@ def test_motion_events_hit_every_channel_at_once_in_its_direction():
 def test_motion_effects_are_checked():
     with pytest.raises(ValueError, match="effects must be a non-empty dict"):
         MotionArtefacts(effects={})
+    for bad in [(0.1, -0.2), (-0.3, -0.1), (0.0, 0.0), "ab", (0.1,)]:
+        with pytest.raises(ValueError, match="pair of .*one sign"):
+            MotionArtefacts(effects={"spo2": bad})
+    model = Wearable()
+    clean = model.evaluate(model.sample_params(50, random_state=0), 96)
+    X, mask = MotionArtefacts(rate=0.3, effects={"spo2": (-0.1, -0.4)})(
+        clean, random_state=0, model=model, return_mask=True)
+    assert not mask[..., :2].any() and mask[..., 2].any()
+    assert (X - clean)[..., 2][mask[..., 2]].max() < 0
     with pytest.raises(ValueError, match="Unknown channel 'ecg'"):
         MotionArtefacts(effects={"ecg": (0.1, 0.2)})(
             np.zeros((2, 96, 3)), model=Wearable(), random_state=0)
