@@ -219,23 +219,28 @@ def _network_params(module, model, X, batch_size=_INFERENCE_BATCH, return_std=Fa
     stores ``batch * n_heads * T * T`` floats (600 MB at 4096 sequences of 96 steps),
     and small batches are also faster on a CPU (:data:`_INFERENCE_BATCH`).
     """
-    device = next(module.parameters()).device
     weighted = isinstance(module, WeightedSolveNet)
     out = np.empty((len(X), model.n_params))
     std = np.empty((len(X), model.n_params)) if return_std else None
+    for sl, x, pred in _forward_batches(module, model, X, batch_size):
+        if weighted:
+            out[sl], s = _weighted_solve_params(module, x.double(), pred, return_std)
+            if return_std:
+                std[sl] = s
+        else:
+            out[sl] = pred["params"].double().cpu().numpy()
+    return (out, std) if return_std else out
+
+
+def _forward_batches(module, model, X, batch_size=_INFERENCE_BATCH):
+    """``(rows, x, prediction)`` per batch of ``(n, T, C)`` sequences, in inference
+    mode on the module's device; ``x`` is the encoded input."""
+    device = next(module.parameters()).device
     with torch.inference_mode():
         for start in range(0, len(X), batch_size):
-            sl = slice(start, start + batch_size)
-            x, observed = encode_sequences(model, X[sl])
-            pred = module(torch.from_numpy(x).to(device), torch.from_numpy(observed).to(device))
-            if weighted:
-                out[sl], s = _weighted_solve_params(module, torch.from_numpy(x).double(), pred,
-                                                    return_std)
-                if return_std:
-                    std[sl] = s
-            else:
-                out[sl] = pred["params"].double().cpu().numpy()
-    return (out, std) if return_std else out
+            x, observed = (torch.from_numpy(a).to(device)
+                           for a in encode_sequences(model, X[start : start + batch_size]))
+            yield slice(start, start + batch_size), x, module(x, observed)
 
 
 def _weighted_solve_params(module, x, pred, return_std):
@@ -248,27 +253,26 @@ def _weighted_solve_params(module, x, pred, return_std):
     independent noise; :class:`R2TRegressor` calibrates a factor per parameter
     on synthetic data for the rest (correlated noise, artefacts given weight).
     """
-    weights = pred["weights"].double().cpu()
+    weights = pred["weights"].double()
     if not module.linear:  # the projected Gauss-Newton steps gave the parameters
-        params = pred["params"].double().cpu()
-        boxed = module.symbolic.project(params.numpy())  # the float64 bounds, exactly
+        params = pred["params"].double()
+        boxed = module.symbolic.project(params.cpu().numpy())  # the float64 bounds, exactly
         if not return_std:
             return boxed, None
         curve, J = module.jacobian(params)
         cov = weighted_lstsq_cov(J, x.flatten(1) - curve, weights.flatten(1))
-        return boxed, cov.diagonal(dim1=1, dim2=2).clamp_min(0).sqrt().numpy()
-    thetas, _ = module.solve(x, weights)
+        return boxed, cov.diagonal(dim1=1, dim2=2).clamp_min(0).sqrt().cpu().numpy()
+    thetas, curve = module.solve(x, weights)
     params, stds = [], []
     for c, (m, theta) in enumerate(zip(module.components, thetas, strict=True)):
         span = module.span[c]
-        theta_phys = theta.numpy() * span
+        theta_phys = theta.cpu().numpy() * span
         # Into the box, as every estimator here returns them (a solve can leave it).
         params.append(m.project(m.params_from_linear(theta_phys)))
         if return_std:
-            B = getattr(module, f"basis_{c}").double()
-            residuals = x[..., c] + module.offset[c].double() - theta @ B.T
-            cov = weighted_lstsq_cov(B, residuals, weights[..., c])
-            stds.append(_delta_method_std(m, theta_phys, cov.numpy() * span**2))
+            cov = weighted_lstsq_cov(module.bases()[c].double(), x[..., c] - curve[..., c],
+                                     weights[..., c])
+            stds.append(_delta_method_std(m, theta_phys, cov.cpu().numpy() * span**2))
     return np.concatenate(params, axis=1), (np.concatenate(stds, axis=1) if return_std else None)
 
 
@@ -650,8 +654,10 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     head : {"weights", "parameters"}, default="weights"
         How parameters come out of the encoder: learned sample weights and an
         exact weighted solve, or the paper's direct regression (see above). The
-        weighted head needs a linear basis for every channel
-        (``SymbolicModel.linear_basis``; all built-in models have one).
+        weighted head solves in closed form on the model's linear basis
+        (``SymbolicModel.linear_basis``; every built-in model has one), and takes
+        weighted Gauss-Newton steps from a first estimate of the paper's head for
+        a model without one.
     n_passes : int, default=2
         Weighted head: weight-and-solve passes, each with its own encoder; every
         pass after the first also reads the previous fit's residuals.
@@ -666,9 +672,10 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     dim_feedforward : int, default=64
         Hidden width of the encoder's feed-forward block.
     step_features : int, default=8
-        Parameter head: features kept per time step before flattening.
+        Paper's head (also the weighted head's first estimate for a model without a
+        linear basis): features kept per time step before flattening.
     hidden_size : int, default=128
-        Parameter head: width of the dense compression layers.
+        Paper's head, as ``step_features``: width of the dense compression layers.
     n_synthetic : int, default=16384
         Synthetic sequences drawn per epoch (fresh every epoch).
     max_epochs : int, default=40
@@ -1055,12 +1062,10 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             else:
                 mismatch = {k: (getattr(self, k), v) for k, v in payload["architecture"].items()
                             if getattr(self, k) != v}
-                if payload.get("head") != self.head:
-                    broken = f"{path.name} holds the {payload.get('head')!r} head"
                 expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
                 found = {k: tuple(v.shape) for k, v in payload["state_dict"].items()}
-                if broken:
-                    pass
+                if payload.get("head") != self.head:
+                    broken = f"{path.name} holds the {payload.get('head')!r} head"
                 elif mismatch:
                     reason = ("the architecture differs from the shipped one "
                               f"{{name: (yours, shipped)}}: {mismatch}")
@@ -1185,8 +1190,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         # its estimates of the other channels' parameters are then far off (Wearable
         # without skin temperature: median heart-rate mesor error 27 bpm, not 0.16).
         empty = all_missing_rows(X)
-        params, std = _network_params(self.module_, self.model_, X, return_std=True) \
-            if return_std else (_network_params(self.module_, self.model_, X), None)
+        out = _network_params(self.module_, self.model_, X, return_std=return_std)
+        params, std = out if return_std else (out, None)
         if self.refine:
             keep = ~empty
             params[keep] = blend(self.model_, params[keep],
@@ -1220,14 +1225,9 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             raise ValueError("sample_weights needs head='weights'; the parameter head "
                              "weighs no samples.")
         X = validate_sequences(self, X, self.model_, reset=False)
-        device = next(self.module_.parameters()).device
         out = np.empty(X.shape)
-        with torch.inference_mode():
-            for start in range(0, len(X), _INFERENCE_BATCH):
-                sl = slice(start, start + _INFERENCE_BATCH)
-                x, observed = (torch.from_numpy(a).to(device)
-                               for a in encode_sequences(self.model_, X[sl]))
-                out[sl] = self.module_(x, observed)["weights"].double().cpu().numpy()
+        for sl, _, pred in _forward_batches(self.module_, self.model_, X):
+            out[sl] = pred["weights"].double().cpu().numpy()
         out[np.isnan(X)] = np.nan
         return out[..., 0] if self.model_.n_channels == 1 else out
 
