@@ -48,10 +48,10 @@ import numpy as np
 import torch
 
 from sklearn_r2t import R2TRegressor, SymbolicLeastSquares
-from sklearn_r2t._r2t import pretrained_path
 from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.metrics import normalized_mse, oracle_fit
 from sklearn_r2t.noise import typical_outlier_side
+from sklearn_r2t.r2t._weights import pretrained_path
 from sklearn_r2t.symbolic import FunctionModel, HeartRate
 
 RESULTS = Path(__file__).resolve().parent / "results"

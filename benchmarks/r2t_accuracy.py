@@ -45,16 +45,11 @@ import numpy as np
 import torch
 
 from sklearn_r2t import R2TRegressor, SymbolicLeastSquares
-from sklearn_r2t._compare import (
-    best_classical,
-    compare_methods,
-    format_table,
-    standard_methods,
-)
-from sklearn_r2t._r2t import _PRETRAINED_MODELS
+from sklearn_r2t._compare import best_classical, compare_methods, format_table, standard_methods
 from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.metrics import normalized_mse, oracle_fit, parameter_errors
 from sklearn_r2t.noise import CURRICULUM_SEVERITIES, Mixture, make_noise, typical_outlier_side
+from sklearn_r2t.r2t._weights import _PRETRAINED_MODELS
 from sklearn_r2t.symbolic import cosinor_basis
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -39,8 +39,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sklearn_r2t._cli import _bridge, _unbridge, method_registry
 from sklearn_r2t._compare import transform_batched
+from sklearn_r2t.cli._common import method_registry
+from sklearn_r2t.cli._fit import _bridge, _unbridge
 from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.noise import make_noise
 from sklearn_r2t.recordings import make_windows, pyactigraphy_data_dir, read_awd

@@ -24,18 +24,18 @@ import numpy as np
 import torch
 
 from sklearn_r2t import R2TRegressor
-from sklearn_r2t._r2t import (
+from sklearn_r2t.datasets import make_wearable_sequences
+from sklearn_r2t.metrics import normalized_mse, oracle_fit, parameter_errors
+from sklearn_r2t.noise import PRESETS
+from sklearn_r2t.r2t._calibration import _calibrate_std
+from sklearn_r2t.r2t._weights import (
     _ARCHITECTURE,
     _PRETRAINED_MODELS,
-    _calibrate_std,
     _model_identity,
     load_weights,
     weights_filename,
     weights_payload,
 )
-from sklearn_r2t.datasets import make_wearable_sequences
-from sklearn_r2t.metrics import normalized_mse, oracle_fit, parameter_errors
-from sklearn_r2t.noise import PRESETS
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "sklearn_r2t" / "weights"
 

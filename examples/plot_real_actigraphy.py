@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sklearn_r2t._cli import main
+from sklearn_r2t.cli._main import main
 from sklearn_r2t.recordings import pyactigraphy_data_dir, read_recording
 
 path = pyactigraphy_data_dir() / "example_01.AWD"

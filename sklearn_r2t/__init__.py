@@ -24,14 +24,14 @@ from ._version import __version__  # also read by pyproject.toml
 
 # public name -> private module that defines it
 _LAZY = {
-    "ASRLObjective": "._asrl",
-    "ASRLThresholds": "._asrl",
-    "asrl_loss": "._asrl",
-    "ASRLRegressor": "._asrl_regressor",
-    "ASRLLoss": "._asrl_torch",
-    "SoftL1Regressor": "._least_squares",
-    "SymbolicLeastSquares": "._least_squares",
-    "R2TRegressor": "._r2t",
+    "ASRLObjective": ".asrl._objective",
+    "ASRLThresholds": ".asrl._thresholds",
+    "asrl_loss": ".asrl._loss",
+    "ASRLRegressor": ".asrl._regressor",
+    "ASRLLoss": ".asrl._torch",
+    "SoftL1Regressor": ".least_squares._soft_l1",
+    "SymbolicLeastSquares": ".least_squares._symbolic_least_squares",
+    "R2TRegressor": ".r2t._estimator",
 }
 _SUBMODULES = ("datasets", "metrics", "noise", "symbolic")
 
@@ -48,11 +48,14 @@ __all__ = [  # a literal list, so that linters see what the lazy names export
 ]
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real objects
-    from ._asrl import ASRLObjective, ASRLThresholds, asrl_loss
-    from ._asrl_regressor import ASRLRegressor
-    from ._asrl_torch import ASRLLoss
-    from ._least_squares import SoftL1Regressor, SymbolicLeastSquares
-    from ._r2t import R2TRegressor
+    from .asrl._loss import asrl_loss
+    from .asrl._objective import ASRLObjective
+    from .asrl._regressor import ASRLRegressor
+    from .asrl._thresholds import ASRLThresholds
+    from .asrl._torch import ASRLLoss
+    from .least_squares._soft_l1 import SoftL1Regressor
+    from .least_squares._symbolic_least_squares import SymbolicLeastSquares
+    from .r2t._estimator import R2TRegressor
 
 
 def __getattr__(name: str) -> Any:

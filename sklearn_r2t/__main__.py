@@ -1,10 +1,10 @@
-"""``python -m sklearn_r2t``: the ``sklearn-r2t`` command line (see ``sklearn_r2t._cli``)."""
+"""``python -m sklearn_r2t``: the ``sklearn-r2t`` command line (see ``sklearn_r2t.cli``)."""
 
 import sys
 
-from ._cli import build_parser, main, plot_demo, run_demo, run_fit
+from .cli import main
 
-__all__ = ["build_parser", "main", "plot_demo", "run_demo", "run_fit"]
+__all__ = ["main"]
 
 if __name__ == "__main__":
     sys.exit(main())

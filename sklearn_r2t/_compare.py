@@ -15,10 +15,11 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from ._least_squares import SymbolicLeastSquares
-from ._r2t import R2TRegressor, pretrained_path
+from .least_squares._symbolic_least_squares import SymbolicLeastSquares
 from .metrics import normalized_mse, oracle_fit, parameter_errors
 from .noise import typical_outlier_side
+from .r2t._estimator import R2TRegressor
+from .r2t._weights import pretrained_path
 from .symbolic import SymbolicModel
 
 __all__ = ["compare_methods", "format_table", "standard_methods"]

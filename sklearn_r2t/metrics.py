@@ -135,7 +135,7 @@ def oracle_fit(model: SymbolicModel, X, artefact_mask) -> np.ndarray:
     >>> float(np.median(normalized_mse(data.model, data.X_clean, curves))) < 1e-4
     True
     """
-    from ._sequence_fit import fit_sequences
+    from .least_squares._sequence_fit import fit_sequences
 
     X = np.asarray(X, dtype=float)
     mask = np.asarray(artefact_mask, dtype=bool)

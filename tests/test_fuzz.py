@@ -4,7 +4,7 @@ For random arrays (NaN, inf, huge, tiny, empty, wrong shapes and dtypes) and
 random settings, every entry point must either answer with a finite, in-bounds
 result, or raise a ``ValueError``/``TypeError`` of its own that names the
 problem. Never an error from numpy, torch or scipy internals, and never a
-mutated input. (ASRL's entry points: ``tests/test_fuzz_asrl.py``.)
+mutated input. (ASRL's entry points: ``tests/asrl/test_fuzz_asrl.py``.)
 """
 
 from __future__ import annotations

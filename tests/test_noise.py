@@ -22,13 +22,7 @@ from sklearn_r2t.noise import (
     make_noise,
     signal_defaults,
 )
-from sklearn_r2t.symbolic import (
-    Cosinor,
-    HeartRate,
-    SkinTemperature,
-    SpO2,
-    Wearable,
-)
+from sklearn_r2t.symbolic import Cosinor, HeartRate, SkinTemperature, SpO2, Wearable
 
 HR = HeartRate()
 

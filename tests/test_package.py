@@ -25,7 +25,7 @@ def test_import_is_lazy():
 
 def test_asrl_regressor_does_not_import_torch():
     mods = _modules_after("import sklearn_r2t; sklearn_r2t.ASRLRegressor")
-    assert "sklearn_r2t._asrl_regressor" in mods
+    assert "sklearn_r2t.asrl._regressor" in mods
     assert "torch" not in mods
 
 

@@ -298,7 +298,7 @@ def test_function_model_bad_arguments(kwargs, error, match):
 
 
 def test_wearable_like_stack_needs_one_window():
-    from sklearn_r2t.symbolic import _ChannelStack
+    from sklearn_r2t.symbolic._physiology import _ChannelStack
 
     with pytest.raises(ValueError, match="window_hours"):
         _ChannelStack([HeartRate(), Cosinor(window_hours=12.0)])

@@ -1,0 +1,136 @@
+"""Weight files: where the shipped ones live, what they hold, and the checks made on loading."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from ..symbolic import HeartRate, SkinTemperature, SpO2, SymbolicModel, Wearable
+
+# Built-in models with shipped weights, keyed by ``model.name``.
+_PRETRAINED_MODELS = {
+    cls.name: cls for cls in (HeartRate, SkinTemperature, SpO2, Wearable)
+}
+# Hyper-parameters that shape each head's network (and must match a weight file's).
+_ARCHITECTURE = {
+    "weights": ("d_model", "n_heads", "n_layers", "dim_feedforward", "n_passes",
+                "step_features", "hidden_size"),
+    "parameters": ("d_model", "n_heads", "n_layers", "dim_feedforward", "step_features",
+                   "hidden_size"),
+}
+
+
+# The weight files the package ships: (model name, n_timesteps).
+_SHIPPED = {(name, 96) for name in _PRETRAINED_MODELS}
+
+WEIGHTS_FORMAT = "sklearn_r2t.R2TNet"
+WEIGHTS_VERSION = 1
+
+
+class WeightsError(ValueError):
+    """A weight file that cannot be used: damaged, altered, or for another model."""
+
+
+def weights_filename(model: SymbolicModel, n_timesteps: int, head: str = "weights") -> str:
+    """Name of a shipped weight file: ``heart_rate_t96.pt`` (weighted head) or
+    ``heart_rate_t96_parameters.pt`` (the paper's parameter head)."""
+    suffix = "" if head == "weights" else f"_{head}"
+    return f"{model.name}_t{n_timesteps}{suffix}.pt"
+
+
+def pretrained_path(model: SymbolicModel, n_timesteps: int, head: str = "weights"):
+    """Path of the shipped weights for ``model`` at ``n_timesteps``, or None."""
+    if _PRETRAINED_MODELS.get(model.name) is not type(model):
+        return None
+    folder = resources.files("sklearn_r2t.r2t") / "weights"
+    path = folder / weights_filename(model, n_timesteps, head)
+    return path if path.is_file() else None
+
+
+def _model_identity(model: SymbolicModel) -> dict:
+    """What a weight file must match: the model and its parameter box and scaling."""
+    return {
+        "model": model.name,
+        "model_class": type(model).__name__,
+        "param_names": list(model.param_names),
+        "bounds": model.bounds.tolist(),
+        "output_range": model.output_range.tolist(),
+        "window_hours": float(model.window_hours),
+    }
+
+
+def _weights_digest(meta: dict, state: dict) -> str:
+    """SHA-256 of the metadata (canonical JSON) and every tensor's name, dtype, shape, bytes."""
+    digest = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+    for key in sorted(state):
+        tensor = state[key].detach().cpu().contiguous()
+        digest.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def weights_payload(model: SymbolicModel, n_timesteps: int, architecture: dict,
+                    state_dict: dict, head: str = "weights", **extra) -> dict:
+    """The content of a weight file: tensors, model identity, architecture, checksum.
+
+    ``extra`` (e.g. held-out metrics) must be JSON-serialisable; it is covered by
+    the checksum too. Save the result with ``torch.save``.
+    """
+    state = {k: v.detach().cpu().clone() for k, v in state_dict.items()}
+    meta = {"format": WEIGHTS_FORMAT, "format_version": WEIGHTS_VERSION,
+            **_model_identity(model), "n_timesteps": int(n_timesteps),
+            "head": head, "architecture": {k: int(v) for k, v in architecture.items()},
+            **extra}
+    return {**meta, "state_dict": state, "sha256": _weights_digest(meta, state)}
+
+
+def load_weights(path, model: SymbolicModel, n_timesteps: int) -> dict:
+    """Read a weight file and check it against ``model`` and ``n_timesteps``.
+
+    Raises :class:`WeightsError` (a ``ValueError``) naming the problem when the file
+    is damaged or not a weight file, its checksum does not match its content, it
+    was made for another model, bounds, scaling or sequence length, or it holds
+    non-finite values. Only tensors and plain types are unpickled
+    (``weights_only=True``).
+    """
+    name = Path(str(path)).name
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # zip, pickle and EOF errors alike; torch's own message
+        # would suggest weights_only=False, which is unsafe on an untrusted file.
+        raise WeightsError(
+            f"cannot read the weight file {name}: it is damaged or not a sklearn_r2t "
+            f"weight file ({type(exc).__name__})"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
+        raise WeightsError(f"{name} is not a sklearn_r2t weight file (format tag "
+                           f"{WEIGHTS_FORMAT!r} missing)")
+    if payload.get("format_version") != WEIGHTS_VERSION:
+        raise WeightsError(f"{name} has format version {payload.get('format_version')!r}; "
+                           f"this sklearn_r2t reads version {WEIGHTS_VERSION}")
+    state = payload.get("state_dict")
+    if not isinstance(state, dict) or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise WeightsError(f"{name} has no valid state_dict of named tensors")
+    meta = {k: v for k, v in payload.items() if k not in ("state_dict", "sha256")}
+    try:
+        digest = _weights_digest(meta, state)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise WeightsError(f"{name} has metadata or tensors that cannot be checked "
+                           f"({type(exc).__name__})") from None
+    if payload.get("sha256") != digest:
+        raise WeightsError(f"{name} fails its checksum: the file was altered or damaged")
+    expected = {**_model_identity(model), "n_timesteps": int(n_timesteps)}
+    wrong = [f"{k}: file {payload.get(k)!r}, expected {v!r}" for k, v in expected.items()
+             if payload.get(k) != v]
+    if wrong:
+        raise WeightsError(f"{name} was made for another model or sequence length ("
+                           + "; ".join(wrong) + ")")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise WeightsError(f"{name} holds non-finite weights in {', '.join(bad[:5])}")
+    return payload
