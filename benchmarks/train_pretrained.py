@@ -1,6 +1,6 @@
 """Train the shipped R2T weights for the built-in symbolic models.
 
-Writes ``sklearn_r2t/weights/<model>_t<T>.pt`` (``<model>_t<T>_parameters.pt`` with
+Writes ``sklearn_r2t/r2t/weights/<model>_t<T>.pt`` (``<model>_t<T>_parameters.pt`` with
 ``--head parameters``) and a model card (``.md``) beside it (configuration, seed, data
 size, time, hardware, held-out metrics). Runs on CPU or GPU; the time budget picks
 the number of epochs.
@@ -37,7 +37,7 @@ from sklearn_r2t.r2t._weights import (
     weights_payload,
 )
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "sklearn_r2t" / "weights"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "sklearn_r2t" / "r2t" / "weights"
 
 
 def held_out_metrics(estimator, model, n_timesteps, n_test, seed):
