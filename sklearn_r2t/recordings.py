@@ -285,14 +285,17 @@ def _to_numeric(values):
 def _read_text_table(path: Path, text: str):
     import pandas as pd
 
-    names, body, _ = _data_block(text, path)
+    names, body, first = _data_block(text, path)
     names = [n if n else f"column_{k}" for k, n in enumerate(names)]
     data = {}
     for k, name in enumerate(names):
         if name in data:
             name = f"{name}_{k}"
         data[name] = [r[k].strip() if k < len(r) else "" for r in body]
-    return pd.DataFrame(data)
+    frame = pd.DataFrame(data)
+    # metadata lines above the table: a vendor export, whose column names mean units
+    frame.attrs["vendor_export"] = first > 0
+    return frame
 
 
 def _read_table(path: Path, fmt: str, compression: str | None):
@@ -542,8 +545,13 @@ def _known(name: str):
     return None, None
 
 
-def _clean_columns(frame, path, info, units):
-    """Numeric signal columns: numbers parsed, counters and empty columns dropped."""
+def _clean_columns(frame, path, info, units, vendor=False):
+    """Numeric signal columns: numbers parsed, counters and empty columns dropped.
+
+    Units come from the column name (``hr (bpm)``, ``temp [°C]``) and, in vendor
+    exports only, from the vendor's column names (Actiware's ``Activity`` is counts,
+    ``White Light`` lux): a plain table's ``hr`` may be in any unit.
+    """
     import pandas as pd
 
     out, dropped = {}, {}
@@ -567,7 +575,7 @@ def _clean_columns(frame, path, info, units):
             dropped[str(name)] = "a row counter, not a signal"
             continue
         base, unit = _name_and_unit(str(name))
-        ours, known_unit = _known(base)
+        ours, known_unit = _known(base) if vendor else (None, None)
         new = str(name) if unit is None and ours is None else (ours or base)
         if new in out:
             new = str(name)
@@ -793,7 +801,8 @@ def _index_table(table, path, time_column, date_column, info):
             f"number with date_column= (--date-column){hint}.") from None
     info["time_column"] = " + ".join(map(str, used))
     rest = table.drop(columns=used)
-    frame = _clean_columns(rest, path, info, units)
+    frame = _clean_columns(rest, path, info, units,
+                           vendor=bool(table.attrs.get("vendor_export")))
     if "[" in info.get("time_zone_source", "") and "acc" in frame.columns:
         units["acc"] = "mg"  # UK Biobank's accelerometer package: ENMO in milli-g
     frame.index = idx
