@@ -386,7 +386,8 @@ def _parse_times(values, name, path, info):
 
     if isinstance(values.dtype, pd.DatetimeTZDtype) or values.dtype.kind == "M":
         idx = pd.DatetimeIndex(values, name="time")
-        info["time_zone_source"] = "the column's zone" if idx.tz is not None else "naive"
+        info["time_zone_source"] = ("the column's zone" if idx.tz is not None
+                                    else "no zone in the file")
         return idx
     if values.dtype.kind in "fiub":
         raise ValueError(f"{path}: column {name!r} holds numbers, not timestamps; name the "
@@ -407,7 +408,7 @@ def _parse_times(values, name, path, info):
                              f"{', '.join(map(str, zones[:4]))}.")
         zone = str(zones[0])
         strings = bracket[0].to_numpy(dtype=object)
-        info["time_zone_source"] = f"named in the file ([{zone}])"
+        info["time_zone_source"] = f"zone named in the file: [{zone}]"
     has_offset = np.array([bool(_OFFSET.search(x)) for x in strings])
     if has_offset.any() and not has_offset.all():
         bad = strings[~has_offset][0]
@@ -428,10 +429,10 @@ def _parse_times(values, name, path, info):
     distinct = np.unique(offsets)
     if len(distinct) == 1:
         if distinct[0] == 0:
-            info["time_zone_source"] = "UTC ('Z' or +00:00): no local zone in the file"
+            info["time_zone_source"] = "UTC ('Z' or +00:00) in the file: no local zone"
             return idx.rename("time")
         tz = timezone(timedelta(minutes=int(distinct[0])))
-        info["time_zone_source"] = f"the file's UTC offset ({_fmt_offset(distinct[0])})"
+        info["time_zone_source"] = f"UTC offset {_fmt_offset(distinct[0])} in the file"
         return idx.tz_convert(tz).rename("time")
     found = _zone_for_offsets(idx, offsets)
     shown = "/".join(_fmt_offset(o) for o in distinct)
@@ -441,8 +442,8 @@ def _parse_times(values, name, path, info):
                                     "clock times as written")
         wall = idx.tz_localize(None) + pd.to_timedelta(offsets, unit="m")
         return pd.DatetimeIndex(wall, name="time")
-    info["time_zone_source"] = (f"the file's UTC offsets ({shown}; local times as in "
-                                f"{found})")
+    info["time_zone_source"] = (f"UTC offsets {shown} in the file; any zone with "
+                                "these offsets gives the same local times")
     return idx.tz_convert(found).rename("time")
 
 
@@ -710,17 +711,17 @@ def read_recording(path: str | os.PathLike, *, time_column: str | None = None,
         )
     if kind != "table" and compression is not None:
         raise ValueError(f"{path}: decompress {fmt} files first.")
-    info: dict = {"notes": []}
+    info: dict = {"notes": [], "time_zone_source": "no zone in the file"}
     if kind == "awd":
         frame = read_awd(path)
         units = dict(frame.attrs.get("units", {}))
         info.update({k: v for k, v in frame.attrs.items() if k != "units"})
-        info["time_zone_source"] = "naive (the device's clock)"
+        info["time_zone_source"] = "the device's clock, no zone"
     elif kind == "pyactigraphy":
         frame = _read_with_pyactigraphy(path, fmt)
         units = dict(frame.attrs["units"])
         info["reader"] = frame.attrs["reader"]
-        info["time_zone_source"] = "naive (the device's clock)"
+        info["time_zone_source"] = "the device's clock, no zone"
     else:
         table = _read_table(path, fmt, compression)
         frame, units = _index_table(table, path, time_column, date_column, info)
@@ -764,7 +765,8 @@ def _index_table(table, path, time_column, date_column, info):
     units: dict = {}
     if isinstance(table.index, pd.DatetimeIndex):
         idx = table.index
-        info["time_zone_source"] = "the index's zone" if idx.tz is not None else "naive"
+        info["time_zone_source"] = ("the index's zone" if idx.tz is not None
+                                    else "no zone in the file")
         return _clean_columns(table, path, info, units).set_axis(idx.rename("time")), units
     if time_column is not None and time_column not in table.columns:
         raise ValueError(f"{path}: no column {time_column!r}; columns are "
@@ -803,7 +805,7 @@ def _index_table(table, path, time_column, date_column, info):
     rest = table.drop(columns=used)
     frame = _clean_columns(rest, path, info, units,
                            vendor=bool(table.attrs.get("vendor_export")))
-    if "[" in info.get("time_zone_source", "") and "acc" in frame.columns:
+    if "named in the file" in info.get("time_zone_source", "") and "acc" in frame:
         units["acc"] = "mg"  # UK Biobank's accelerometer package: ENMO in milli-g
     frame.index = idx
     return frame[frame.index.notna()], units

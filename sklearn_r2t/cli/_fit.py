@@ -187,13 +187,13 @@ def _with_unit(column, units) -> str:
 def _report_reading(name: str, frame) -> None:
     """One line each: where the times' zone came from, what was dropped or merged."""
     attrs = frame.attrs
-    source = attrs.get("time_zone_source") or "naive"
+    source = attrs.get("time_zone_source") or "no zone in the file"
     tz = frame.index.tz
     if tz is None:
         print(f"{name}: times without a zone ({source}): days cut at midnight of the clock "
               "as written", file=sys.stderr)
     else:
-        print(f"{name}: times in {tz} (from {source}): days cut at local midnight",
+        print(f"{name}: times in {tz} ({source}): days cut at local midnight",
               file=sys.stderr)
     if tz is not None and str(tz) == "UTC" and "timezone=" not in source:
         print(f"{name}: the file gives UTC times only: days and acrophases are in UTC; "
