@@ -20,7 +20,7 @@ a zone-aware index; a file whose offsets change (a daylight-saving change) is re
 the zone those offsets belong to. Days are cut at local midnight of that zone, so a
 day with a daylight-saving change lasts 23 or 25 hours (``Windows.hours``).
 
-pandas is needed here (``pip install "sklearn-r2t[cli]"``).
+pandas is needed here (``pip install pandas``, or the extra ``[cli]``).
 """
 
 from __future__ import annotations
@@ -70,8 +70,8 @@ READERS = {**{s: "table" for s in TABLE_SUFFIXES}, ".awd": "awd",
 PYACTIGRAPHY_INSTALL = (
     "pip install --no-deps pyActigraphy==1.2.2 accelerometer==6.2.3, then pip install "
     "lmfit numba spm1d pyexcel pyexcel-ods3 pyexcel-xlsx stochastic lxml pytz "
-    "imbalanced-learn (pyActigraphy's dependencies without accelerometer's pins, which "
-    "conflict with scikit-learn >= 1.6; or the extra sklearn-r2t[pyactigraphy])"
+    "imbalanced-learn (the extra [pyactigraphy]: pyActigraphy's dependencies without "
+    "accelerometer's pins, which conflict with scikit-learn >= 1.6)"
 )
 
 # names of vendor columns -> our names and units (first match wins, case-insensitive)
