@@ -198,7 +198,8 @@ def _decode(raw: bytes) -> str:
 
 # --------------------------------------------------------------------------- tables
 def _data_block(text: str, path) -> tuple[list[str], list[list[str]], int]:
-    """Find the table in a text file: ``(column names, rows, line number of the header)``.
+    """Find the table in a text file: ``(column names, rows, line number of the header)``
+    (-1 when the first row of the table is data).
 
     Vendor exports put metadata lines (``"Identity:","X"``) above the data. The table is
     the longest run of consecutive rows with the same number of fields (at least 2);
@@ -241,8 +242,9 @@ def _data_block(text: str, path) -> tuple[list[str], list[list[str]], int]:
         break
     for r in rows[:best]:
         if len(r) == width and r[0].strip().lower().startswith("name"):
-            return ["time"] + [x.strip() for x in r[1:]], block, best
-    return [f"column_{k}" for k in range(width)], block, best
+            # channel names without units (Daqtometer): not a header to read units from
+            return ["time"] + [x.strip() for x in r[1:]], block, -1
+    return [f"column_{k}" for k in range(width)], block, -1
 
 
 def _is_number(text: str) -> bool:
