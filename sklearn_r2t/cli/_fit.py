@@ -292,7 +292,8 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
                                       unit=unit, clock=clock, bounds=bounds is not None)
         finally:
             bar.close()
-    rows.sort(key=lambda r: (r["channel"], r["method"], r["window_start"]))
+    order = {slug: k for k, (slug, _, _) in enumerate(methods)}
+    rows.sort(key=lambda r: (r["channel"], order[r["method"]], r["window_start"]))
     return rows, curves
 
 
