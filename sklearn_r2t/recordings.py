@@ -456,15 +456,26 @@ def _fmt_offset(minutes) -> str:
 
 
 def _localize(idx, zone, info):
-    """Naive local times -> zone-aware; a repeated hour (autumn) is told apart by order."""
+    """Naive local times -> zone-aware; a repeated hour (autumn) is told apart by order.
+
+    Times in the hour a spring change skips do not exist in ``zone``: they become NaT
+    (dropped by the caller) and a note says how many.
+    """
     try:
-        return idx.tz_localize(zone, ambiguous="infer", nonexistent="NaT")
-    except Exception:  # pytz/zoneinfo raise several types when order cannot tell
+        out = idx.tz_localize(zone, ambiguous="infer", nonexistent="NaT")
+        unplaced = 0
+    except Exception:  # pytz/zoneinfo raise several types when the order cannot tell
         out = idx.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+        unplaced = int(out.isna().sum() - idx.isna().sum())
         info.setdefault("notes", []).append(
-            f"{int(out.isna().sum())} times in a repeated (daylight-saving) hour could not "
-            "be placed and were dropped")
-        return out
+            f"{unplaced} times in a repeated (daylight-saving) hour of {zone} could not be "
+            "told apart by their order and were dropped")
+    skipped = int(out.isna().sum() - idx.isna().sum()) - unplaced
+    if skipped:
+        info.setdefault("notes", []).append(
+            f"{skipped} times fall in the hour a daylight-saving change skips in {zone} "
+            "(they do not exist there) and were dropped")
+    return out
 
 
 class _TimeOfDayOnly(ValueError):

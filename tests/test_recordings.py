@@ -299,3 +299,15 @@ def test_awd_reader_matches_pyactigraphy_where_its_reader_runs():
         ours = read_recording(path)
         assert ours.index.equals(pd.DatetimeIndex(raw.data.index, name="time"))
         np.testing.assert_array_equal(ours["activity"], raw.data.astype(float))
+
+
+def test_naive_times_in_a_skipped_hour_are_dropped_and_reported(tmp_path):
+    t = pd.date_range("2024-03-30", "2024-04-01", freq="15min")  # 02:00-02:45 on 31 Mar
+    path = tmp_path / "spring.csv"
+    pd.DataFrame({"time": t.astype(str), "hr": 60 + np.sin(np.arange(t.size))}).to_csv(
+        path, index=False)
+    frame = read_recording(path, timezone="Europe/Berlin")
+    assert len(frame) == t.size - 4
+    assert frame.attrs["notes"] == ["4 times fall in the hour a daylight-saving change "
+                                    "skips in Europe/Berlin (they do not exist there) and "
+                                    "were dropped"]
