@@ -311,3 +311,30 @@ def test_naive_times_in_a_skipped_hour_are_dropped_and_reported(tmp_path):
     assert frame.attrs["notes"] == ["4 times fall in the hour a daylight-saving change "
                                     "skips in Europe/Berlin (they do not exist there) and "
                                     "were dropped"]
+
+
+def test_actilife_csv_without_time_columns(tmp_path):
+    """ActiGraph's ActiLife CSV export: times from the header's start and epoch.
+
+    The layout as ActiLife writes it (ten header lines, then one row per epoch); the
+    counts are made up.
+    """
+    n = 2 * 1440
+    counts = np.random.default_rng(0).poisson(200, (n, 3))
+    lines = [
+        "------------ Data File Created By ActiGraph GT3X+ ActiLife v6.13.3 Firmware "
+        "v3.2.1 date format d/M/yyyy at 30 Hz  Filter Normal -----------",
+        "Serial Number: MOS2D12345678", "Start Time 10:00:00", "Start Date 7/5/2014",
+        "Epoch Period (hh:mm:ss) 00:01:00", "Download Time 12:00:00",
+        "Download Date 9/5/2014", "Current Memory Address: 0",
+        "Current Battery Voltage: 4.09     Mode = 12",
+        "--------------------------------------------------",
+        "Axis1,Axis2,Axis3,Steps",
+    ] + [f"{a},{b},{c},{a % 7}" for a, b, c in counts]
+    path = tmp_path / "actilife.csv"
+    path.write_text("\r\n".join(lines) + "\r\n")
+    frame = read_recording(path)
+    assert frame.index[0] == pd.Timestamp("2014-05-07 10:00")  # day first, as declared
+    assert frame.index[-1] == pd.Timestamp("2014-05-09 09:59")
+    np.testing.assert_array_equal(frame["Axis1"], counts[:, 0])
+    assert frame.attrs["units"]["Axis1"] == "counts" and default_signal(frame) == "Axis1"
