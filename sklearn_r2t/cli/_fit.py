@@ -125,7 +125,8 @@ def run_fit(args: argparse.Namespace) -> int:
         frame = read_recording(src, time_column=args.time_column,
                                date_column=args.date_column, timezone=args.timezone)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise CLIError(f"cannot read {args.file}: {exc}") from exc
+        message = str(exc).removeprefix(f"{src}: ")  # the path is said once
+        raise CLIError(f"cannot read {args.file}: {message}") from exc
     n_ch = fit_model.n_channels
     if args.columns:
         columns = args.columns
@@ -193,8 +194,8 @@ def _report_reading(name: str, frame) -> None:
         print(f"{name}: times without a zone ({source}): days cut at midnight of the clock "
               "as written", file=sys.stderr)
     else:
-        print(f"{name}: times in {tz} ({source}): days cut at local midnight",
-              file=sys.stderr)
+        where = "UTC midnight" if str(tz) == "UTC" else "local midnight"
+        print(f"{name}: times in {tz} ({source}): days cut at {where}", file=sys.stderr)
     if tz is not None and str(tz) == "UTC" and "timezone=" not in source:
         print(f"{name}: the file gives UTC times only: days and acrophases are in UTC; "
               "pass --timezone (e.g. Europe/London) to cut days in local time",
