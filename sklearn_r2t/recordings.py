@@ -874,7 +874,9 @@ class Windows:
     step : pandas.Timedelta
         Grid spacing (in local clock time).
     hours : ndarray of shape (n_windows,)
-        Elapsed hours of each window: 23 or 25 for a day with a daylight-saving change.
+        Elapsed hours of each window: 23 or 25 for a day with a daylight-saving change
+        (zone-aware times only; naive times carry no such information, and give
+        ``window_hours``).
     skipped : pandas.DataFrame
         The windows left out: ``start``, ``coverage``, ``hours`` and ``reason``.
     timezone : str or None
