@@ -247,6 +247,11 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
         The tidy table's rows.
     curves : list of (channel, label, Windows, params)
         For :func:`plot_recording`.
+
+    Raises
+    ------
+    CLIError
+        When no window of a channel has ``min_coverage`` recorded.
     """
     from tqdm.auto import tqdm
 
