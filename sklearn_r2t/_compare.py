@@ -206,9 +206,9 @@ def standard_methods(
     least squares) and with the robust scale ``f_scale='auto'``. The strongest
     classical rivals follow: Tukey's bisquare from a high-breakdown start, and the
     same with ``outlier_side`` set to the side the model's artefacts push
-    (:func:`~sklearn_r2t.noise.typical_outlier_side`). R2T, R2T + refine and R2T
-    with the paper's parameter head join when shipped weights exist for the model
-    and length (training from scratch would not fit in a demo).
+    (:func:`~sklearn_r2t.noise.typical_outlier_side`). R2T and R2T with the
+    paper's parameter head join when shipped weights exist for the model and
+    length (training from scratch would not fit in a demo).
     """
     def sls(loss, f_scale, **kw):
         return SymbolicLeastSquares(model, loss=loss, f_scale=f_scale, n_jobs=n_jobs, **kw)
@@ -225,10 +225,7 @@ def standard_methods(
         (f"Bisquare one-sided ({'/'.join(side)})", sls("bisquare", "auto", outlier_side=side)),
     ]
     if pretrained_path(model, n_timesteps) is not None:
-        methods += [
-            ("R2T", R2TRegressor(model, pretrained=True)),
-            ("R2T + refine", R2TRegressor(model, pretrained=True, refine=True)),
-        ]
+        methods.append(("R2T", R2TRegressor(model, pretrained=True)))
     if pretrained_path(model, n_timesteps, "parameters") is not None:
         methods.append(("R2T (paper's head)",
                         R2TRegressor(model, head="parameters", pretrained=True)))

@@ -22,7 +22,8 @@ def test_demo_prints_table_and_writes_figure(tmp_path, capsys):
     assert status == 0
     text = capsys.readouterr().out
     labels = [label for label, _ in standard_methods(HeartRate())]
-    assert {"OLS", "Cauchy (auto)", "R2T", "R2T + refine"} <= set(labels)
+    assert {"OLS", "Cauchy (auto)", "R2T"} <= set(labels)
+    assert not any("refine" in label for label in labels)  # deprecated: equals R2T
     for label in labels:
         assert f"| {label} |" in text
     assert "median NMSE" in text and "acrophase (h)" in text and "ms / seq" in text
@@ -109,7 +110,8 @@ def test_demo_says_where_r2t_loses():
     from sklearn_r2t.cli._demo import r2t_verdict
 
     rows = [{"method": "Oracle", "median_nmse": 1.0}, {"method": "Bisquare", "median_nmse": 1.2},
-            {"method": "R2T", "median_nmse": 2.4}, {"method": "R2T + refine", "median_nmse": 1.1}]
+            {"method": "R2T", "median_nmse": 2.4},
+            {"method": "R2T (paper's head)", "median_nmse": 1.1}]
     assert r2t_verdict(rows).startswith("Where R2T loses: here the best classical fit, "
                                         "Bisquare, is 2.0x")
     rows[2]["median_nmse"] = 0.6
