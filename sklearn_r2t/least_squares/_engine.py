@@ -95,14 +95,21 @@ def sandwich_cov(B: torch.Tensor, bread: torch.Tensor, meat: torch.Tensor,
     Returns
     -------
     cov : Tensor of shape (n, K, K)
-        Through a pseudo-inverse of ``A``, so a singular row gives finite numbers,
+        A singular ``A`` is pseudo-inverted, so such a row gives finite numbers,
         not an error.
     """
     n, T = bread.shape
-    B = B.expand(n, T, B.shape[-1]) if B.dim() == 2 else B
-    A = torch.einsum("nt,ntk,ntl->nkl", bread, B, B)
-    H = torch.einsum("nt,ntk,ntl->nkl", meat, B, B)
-    A_inv = torch.linalg.pinv(A)
+    K = B.shape[-1]
+    if B.dim() == 2:  # a shared basis: one matrix product per matrix, as weighted_lstsq
+        BB = (B[:, :, None] * B[:, None, :]).reshape(T, K * K)
+        A, H = (bread @ BB).reshape(n, K, K), (meat @ BB).reshape(n, K, K)
+    else:
+        A = torch.einsum("nt,ntk,ntl->nkl", bread, B, B)
+        H = torch.einsum("nt,ntk,ntl->nkl", meat, B, B)
+    A_inv, info = torch.linalg.inv_ex(A)
+    bad = (info != 0) | ~torch.isfinite(A_inv).all(-1).all(-1)
+    if bad.any():  # singular rows only: the pseudo-inverse is slower
+        A_inv[bad] = torch.linalg.pinv(A[bad])
     return factor[:, None, None] * A_inv @ H @ A_inv
 
 

@@ -118,9 +118,10 @@ class _ChannelProblem:
 def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev):
     """Fit one chunk of one channel: ``Y`` physical ``(n, T)`` with NaN.
 
-    Returns ``(params, scale, n_iter, converged)``: parameters ``(n, n_params)``,
-    the scale of the M-step per row (normalised units; None for
-    ``loss='linear'``, which has none), and the M-step's iterations and
+    Returns ``(params, theta, scale, n_iter, converged)``: parameters
+    ``(n, n_params)``, the same in the solver's coordinates (a tensor; None from
+    the scipy solver), the scale of the M-step per row (normalised units; None
+    for ``loss='linear'``, which has none), and the M-step's iterations and
     convergence per row.
     """
     if solver == "scipy":
@@ -147,7 +148,8 @@ def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev
                                        side, loss)
         if loss == "linear" and problem.B is not None:
             # The start is the closed-form fit.
-            return problem.to_params(theta), None, n_iter.numpy(), np.ones(n, dtype=bool)
+            return (problem.to_params(theta), theta, None, n_iter.numpy(),
+                    np.ones(n, dtype=bool))
         # 2. scale and 3. M-step
         auto = f_scale == "auto"
         if loss == "linear" or not auto:
@@ -169,7 +171,7 @@ def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev
             n_iter += it
             if k < rounds - 1:
                 scale = bf.robust_scale(problem.residuals(Yn, theta), obs, side)
-    return (problem.to_params(theta), None if loss == "linear" else scale.numpy(),
+    return (problem.to_params(theta), theta, None if loss == "linear" else scale.numpy(),
             n_iter.numpy(), converged.numpy())
 
 
@@ -178,12 +180,13 @@ def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev
 OUTLIER_CUTOFF = 2.5
 
 
-def _chunk_details(problem, Y, params, loss, scale, return_std):
+def _chunk_details(problem, Y, params, theta, loss, scale, return_std):
     """Weights, outliers, scale and standard errors of fitted rows of one channel.
 
-    Computed at the returned ``params`` (so the same for both solvers), with the
-    M-step's ``scale`` (normalised, ``(n,)``; None for ``loss='linear'``: the
-    residual standard error ``sqrt(RSS / (n - K))``). Physical units out.
+    Computed at the fit ``params`` (``theta``: the same in the solver's
+    coordinates, or None), with the M-step's ``scale`` (normalised, ``(n,)``;
+    None for ``loss='linear'``: the residual standard error
+    ``sqrt(RSS / (n - K))``). Physical units out.
     """
     obs_np = ~np.isnan(Y)
     obs = torch.from_numpy(obs_np)
@@ -191,7 +194,8 @@ def _chunk_details(problem, Y, params, loss, scale, return_std):
     if problem.B is not None:
         Yn = Yn + problem.lo / problem.span
     with torch.no_grad():
-        theta = problem.from_params(params)
+        if theta is None:
+            theta = problem.from_params(params)
         R = problem.residuals(Yn, theta) * obs
         n_obs = obs.sum(1).to(R.dtype)
         if scale is None:
@@ -293,7 +297,7 @@ def _fit_chunk_scipy(problem, Y, x0, loss, f_scale, side, n_restarts, max_nfev):
                 if k < rounds - 1:
                     scale = scale_at(p)
             out[i], scales[i], converged[i] = p, scale, res.status > 0
-    return out, (None if loss == "linear" else scales), n_iter, converged
+    return out, None, (None if loss == "linear" else scales), n_iter, converged
 
 
 def _check_side(outlier_side, model: SymbolicModel) -> tuple[str, ...]:
@@ -475,13 +479,13 @@ def fit_sequences(
         for c, m in enumerate(components):
             problem = _ChannelProblem(m, T)
             start = None if x0_parts[c] is None else x0_parts[c][idx]
-            P, scale, n_iter, converged = _fit_chunk(
+            P, theta, scale, n_iter, converged = _fit_chunk(
                 problem, X[idx, :, c], start, loss, f_scale, sides[c], n_restarts, solver,
                 max_nfev)
             if return_details:
                 # At the M-estimate itself (before clipping into the box), as a
                 # statistics package reports it; clipped parameters are flagged.
-                d = _chunk_details(problem, X[idx, :, c], P, loss, scale, return_std)
+                d = _chunk_details(problem, X[idx, :, c], P, theta, loss, scale, return_std)
                 extra.append(dict(d, n_iter=n_iter, converged=converged))
             P = m.project(P)
             if return_details:

@@ -18,7 +18,8 @@ from sklearn_r2t.symbolic import FunctionModel, HeartRate, SkinTemperature, SpO2
 # of a standard error, and the weights and standard errors, smooth functions of
 # the fit, by a few 1e-5 relative (measured: at most 1e-4 and 2.4e-5 over 120
 # sequences). 1e-3 leaves a margin of 10x, while the nearest other covariance
-# (Huber's H1, RLM's default) differs from ours by 1-8 % on these sequences.
+# (Huber's H1, RLM's default) differs from ours by a median 9 % of a standard
+# error (up to 38 %; benchmarks/results/sls_statistics.md).
 RTOL = 1e-3
 
 
