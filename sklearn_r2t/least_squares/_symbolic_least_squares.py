@@ -66,6 +66,23 @@ class SymbolicLeastSquares(TransformerMixin, BaseEstimator):
     parameters (acrophases) are fitted on the whole circle and returned within
     their bounds; the others within theirs.
 
+    **What a fit reports**, as statsmodels' ``RLM`` and scikit-learn's
+    :class:`~sklearn.linear_model.HuberRegressor` do:
+    ``transform(X, return_std=True)`` adds standard errors (Huber's sandwich
+    covariance of the M-estimate, the same as ``RLM(cov="H3")`` at the same
+    scale, through the delta method); :meth:`fit_details` returns, per
+    sequence, the parameters, standard errors, the robust scale, the final
+    weights of every sample, an outlier mask, the M-step's iterations and
+    whether it converged, and which parameters ended at a bound;
+    :meth:`sample_weights` returns the weights alone, as
+    :meth:`R2TRegressor.sample_weights <sklearn_r2t.R2TRegressor.sample_weights>`
+    does. They are returned by the call that fits ``X``, not stored as fitted
+    attributes: ``fit`` fits nothing (see above), so attributes would describe
+    whichever ``X`` was transformed last. The standard errors assume
+    independent noise around the curve; under bursts of artefacts the loss
+    does not fully reject they are too small (the package's benchmark
+    ``benchmarks/sls_statistics.py`` measures their coverage).
+
     Parameters
     ----------
     model : SymbolicModel, default=None
@@ -144,6 +161,11 @@ class SymbolicLeastSquares(TransformerMixin, BaseEstimator):
     array([[70., 10., 15.]])
     >>> est.get_feature_names_out()
     array(['mesor', 'amplitude', 'acrophase'], dtype=object)
+    >>> details = est.fit_details(X)
+    >>> np.flatnonzero(details.outliers[0])  # the burst, and only the burst
+    array([40, 41, 42, 43, 44, 45, 46, 47])
+    >>> details.weights[0, 40:48]  # rejected outright by the bisquare
+    array([0., 0., 0., 0., 0., 0., 0., 0.])
 
     When most samples may be artefacts and their sign is known:
 
