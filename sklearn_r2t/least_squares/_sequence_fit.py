@@ -507,9 +507,9 @@ def fit_sequences(
                 for key in ("scale", "n_iter", "converged"):
                     details[key][idx, c] = d[key]
                 details.weights[idx, :, c] = d["weights"]
+                details.outliers[idx, :, c] = d["outliers"]
             if extra:
                 details.at_bound[idx] = np.concatenate([d["at_bound"] for d in extra], axis=1)
-                details.outliers[idx, :, c] = d["outliers"]
             if return_std:
                 details.std[idx] = np.concatenate([d["std"] for d in extra], axis=1)
             bar.update(idx.size)

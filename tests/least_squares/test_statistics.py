@@ -167,6 +167,14 @@ def test_multi_channel_and_3d_input_keep_a_channel_axis():
     assert details.weights.shape == (10, 96, 3)
     # Scales in each channel's own unit: bpm, degrees C, % SpO2.
     assert np.all(np.median(details.scale, axis=0) < [10.0, 1.0, 3.0])
+    # Each channel's weights and outliers are its own: a drop in skin temperature
+    # alone is flagged there and nowhere else.
+    X = Wearable().evaluate(Wearable().sample_params(10, random_state=1), 96)
+    X = X + 0.01 * np.random.RandomState(1).normal(size=X.shape)
+    X[:, 20:26, 1] -= 3.0
+    d = SymbolicLeastSquares(Wearable(), loss="bisquare", f_scale="auto").fit(X).fit_details(X)
+    assert d.outliers[:, 20:26, 1].all() and not d.outliers[:, :, [0, 2]].any()
+    assert np.all(d.weights[:, 20:26, 1] == 0.0) and np.all(d.weights[:, :, 0] > 0.5)
     hr = make_wearable_sequences(5, random_state=0).X
     one = SymbolicLeastSquares(loss="bisquare", f_scale="auto").fit(hr[:, :, None])
     assert one.sample_weights(hr[:, :, None]).shape == (5, 96, 1)
