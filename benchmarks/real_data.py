@@ -235,11 +235,11 @@ def report(days, noise, rest, labels, args, seconds, synthetic_dropout) -> None:
     ).reset_index()
     stab = per_rec.groupby("method")[["acro_sd", "amp_cv", "mesor_cv", "resid"]].median()
     stab["at_bound"] = act.groupby("method")["at_bound"].mean()
-    # 2. agreement with Cauchy (auto) and with R2T + refine, same days
+    # 2. agreement with Cauchy (auto) and with Tukey's bisquare (auto), same days
     wide = act.pivot_table(index=["recording", "day"], columns="method",
                            values=["acrophase_clock", "amplitude", "mesor", "spread"])
     agree = {}
-    for ref in ("cauchy-auto", "r2t-refine"):
+    for ref in ("cauchy-auto", "bisquare-auto"):
         for m in order:
             d_acro = np.abs(circular_difference(wide["acrophase_clock"][m].to_numpy(),
                                                 wide["acrophase_clock"][ref].to_numpy(), 24.0))
@@ -303,12 +303,12 @@ def report(days, noise, rest, labels, args, seconds, synthetic_dropout) -> None:
         "Median over days of the absolute difference to a reference fit: acrophase in "
         "hours, amplitude and mesor in units of the recording's typical amplitude.",
         "",
-        "| method | vs Cauchy: acrophase (h) | amplitude | mesor | vs R2T + refine: "
+        "| method | vs Cauchy: acrophase (h) | amplitude | mesor | vs bisquare: "
         "acrophase (h) | amplitude | mesor |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for m in order:
-        a, b = agree[("cauchy-auto", m)], agree[("r2t-refine", m)]
+        a, b = agree[("cauchy-auto", m)], agree[("bisquare-auto", m)]
         lines.append(f"| {labels[m]} | {a[0]:.2f} | {a[1]:.3f} | {a[2]:.3f} | {b[0]:.2f} "
                      f"| {b[1]:.3f} | {b[2]:.3f} |")
     lines += [
@@ -407,9 +407,7 @@ CAVEATS = [
     "- The same caution holds for its stability under injected artefacts (table 3). "
     "Compare R2T's signed shift under random dropout on real days with the same "
     "dropout on synthetic heart rate (last row of the signed table): where they "
-    "differ, real days lie outside what the network was trained on. "
-    "R2T + refine, which ends in a least-squares fit, inherits the robust fit's "
-    "behaviour.",
+    "differ, real days lie outside what the network was trained on.",
     "- It does not transfer by itself: every real signal here needs the affine "
     "mapping onto the heart-rate scale (the physical SkinTemperature model's mesor "
     "range, 31-35 °C, does not even contain this wrist's 36.5 °C), and days far from "
@@ -417,9 +415,6 @@ CAVEATS = [
     "- A cosinor describes activity counts poorly (skewed, zero at night, bursty by "
     "day): the bulk residual is about a third of the typical amplitude for every "
     "method. The rest-phase comparison covers one recording of 7 nights.",
-    "- R2T + refine was not bit-reproducible from one run to the next while this was "
-    "written (two refits of the same sequences in one process can differ): its rows "
-    "moved by up to about 0.15 h between runs; the other methods repeat exactly.",
 ]
 
 
@@ -431,8 +426,8 @@ def summary(stab, agree, art, rest, labels, order) -> list[str]:
     out.append(
         f"- Under the package's `combined` artefacts added to real days, the most "
         f"stable acrophase is {labels[best]} ({comb.loc[best, 'd_acrophase']:.2f} h); "
-        f"R2T {comb.loc['r2t', 'd_acrophase']:.2f} h, R2T + refine "
-        f"{comb.loc['r2t-refine', 'd_acrophase']:.2f} h, Cauchy "
+        f"R2T {comb.loc['r2t', 'd_acrophase']:.2f} h, bisquare "
+        f"{comb.loc['bisquare-auto', 'd_acrophase']:.2f} h, Cauchy "
         f"{comb.loc['cauchy-auto', 'd_acrophase']:.2f} h, OLS "
         f"{comb.loc['ols', 'd_acrophase']:.2f} h.")
     r2t_c = agree[("cauchy-auto", "r2t")]
@@ -462,14 +457,14 @@ def summary(stab, agree, art, rest, labels, order) -> list[str]:
         f"median {drop.loc['r2t', 's_mesor']:+.3f} and its amplitude by "
         f"{drop.loc['r2t', 's_amplitude']:+.3f} typical amplitudes (Cauchy: "
         f"{drop.loc['cauchy-auto', 's_mesor']:+.3f}, "
-        f"{drop.loc['cauchy-auto', 's_amplitude']:+.3f}; R2T + refine: "
-        f"{drop.loc['r2t-refine', 's_mesor']:+.3f}, "
-        f"{drop.loc['r2t-refine', 's_amplitude']:+.3f}).")
+        f"{drop.loc['cauchy-auto', 's_amplitude']:+.3f}; bisquare: "
+        f"{drop.loc['bisquare-auto', 's_mesor']:+.3f}, "
+        f"{drop.loc['bisquare-auto', 's_amplitude']:+.3f}).")
     if len(rest):
         med = rest.groupby("method")["difference_h"].apply(lambda d: np.median(np.abs(d)))
         out.append(
             f"- Rest phase (one recording): median |trough - mid-rest| R2T "
-            f"{med['r2t']:.2f} h, R2T + refine {med['r2t-refine']:.2f} h, Cauchy "
+            f"{med['r2t']:.2f} h, bisquare {med['bisquare-auto']:.2f} h, Cauchy "
             f"{med['cauchy-auto']:.2f} h, OLS {med['ols']:.2f} h.")
     return out
 
@@ -481,7 +476,7 @@ def figure(act, art, rest, labels, order) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
-    show = ["ols", "huber-auto", "cauchy-auto", "r2t", "r2t-refine"]
+    show = ["ols", "huber-auto", "cauchy-auto", "bisquare-auto", "r2t"]
     show = [m for m in show if m in order]
     # a: acrophase per day, one recording
     name = act["recording"].value_counts().index[0]

@@ -27,7 +27,6 @@ candidates = [
     SymbolicLeastSquares(loss="soft_l1", f_scale="auto"),
     SymbolicLeastSquares(loss="cauchy", f_scale="auto"),
     R2TRegressor(),
-    R2TRegressor(refine=True),
 ]
 grid = GridSearchCV(
     Pipeline([("fit", SymbolicLeastSquares())]),

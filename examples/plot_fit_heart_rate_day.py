@@ -21,7 +21,6 @@ methods = {
     "OLS": SymbolicLeastSquares(model, loss="linear"),
     "Cauchy (auto)": SymbolicLeastSquares(model, loss="cauchy", f_scale="auto"),
     "R2T": R2TRegressor(model),
-    "R2T + refine": R2TRegressor(model, refine=True),
 }
 params = {name: est.fit(data.X).transform(data.X)[0] for name, est in methods.items()}
 print("truth        ", np.round(data.params[0], 2))

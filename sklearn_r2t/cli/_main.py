@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare the robust fits on synthetic wearable data (table + figure)",
         description=(
             "Fit every method of the registry (least squares at scipy's defaults and "
-            "with a robust scale, R2T with and without refine) to held-out synthetic "
+            "with a robust scale, Tukey's bisquare, R2T's two heads) to held-out synthetic "
             "sequences with the 'combined' structured noise; print a table and save a "
             "figure."
         ),

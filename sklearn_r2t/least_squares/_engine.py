@@ -22,12 +22,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-from ._losses import irls_weights, rho
+from ..symbolic import circular_difference
+from ._losses import irls_weights, psi_derivative, rho
 
-__all__ = ["weighted_lstsq", "weighted_lstsq_cov", "robust_scale", "linear_start",
-           "linear_m_step", "nonlinear_start", "objective", "lm", "value_and_jacobian"]
+__all__ = ["weighted_lstsq", "weighted_lstsq_cov", "m_estimator_cov", "sandwich_cov",
+           "delta_method_std", "robust_scale", "linear_start", "linear_m_step",
+           "nonlinear_start", "objective", "lm", "value_and_jacobian"]
 
 # 1 / Phi^-1(3/4): turns a median absolute deviation into a Gaussian sigma.
 MAD_TO_SIGMA = 1.482602218505602
@@ -77,6 +80,39 @@ def weighted_lstsq(B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor) -> torch.T
     return torch.linalg.solve(G, rhs.unsqueeze(-1)).squeeze(-1)
 
 
+def sandwich_cov(B: torch.Tensor, bread: torch.Tensor, meat: torch.Tensor,
+                 factor: torch.Tensor) -> torch.Tensor:
+    """``factor * A^-1 H A^-1`` per row, with ``A = B' diag(bread) B`` and
+    ``H = B' diag(meat) B``: the one sandwich every covariance here is made of.
+
+    Parameters
+    ----------
+    B : Tensor of shape (T, K), shared, or (n, T, K), one per row (a Jacobian)
+    bread, meat : Tensor of shape (n, T)
+        Per-sample weights of the two matrices (0 for missing samples).
+    factor : Tensor of shape (n,)
+
+    Returns
+    -------
+    cov : Tensor of shape (n, K, K)
+        A singular ``A`` is pseudo-inverted, so such a row gives finite numbers,
+        not an error.
+    """
+    n, T = bread.shape
+    K = B.shape[-1]
+    if B.dim() == 2:  # a shared basis: one matrix product per matrix, as weighted_lstsq
+        BB = (B[:, :, None] * B[:, None, :]).reshape(T, K * K)
+        A, H = (bread @ BB).reshape(n, K, K), (meat @ BB).reshape(n, K, K)
+    else:
+        A = torch.einsum("nt,ntk,ntl->nkl", bread, B, B)
+        H = torch.einsum("nt,ntk,ntl->nkl", meat, B, B)
+    A_inv, info = torch.linalg.inv_ex(A)
+    bad = (info != 0) | ~torch.isfinite(A_inv).all(-1).all(-1)
+    if bad.any():  # singular rows only: the pseudo-inverse is slower
+        A_inv[bad] = torch.linalg.pinv(A[bad])
+    return factor[:, None, None] * A_inv @ H @ A_inv
+
+
 def weighted_lstsq_cov(B: torch.Tensor, R: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     """Sandwich covariance ``(n, K, K)`` of a weighted least-squares fit.
 
@@ -93,13 +129,71 @@ def weighted_lstsq_cov(B: torch.Tensor, R: torch.Tensor, W: torch.Tensor) -> tor
         Residuals at the fit.
     W : Tensor of shape (n, T)
     """
-    n, T = R.shape
-    B = B.expand(n, T, B.shape[-1]) if B.dim() == 2 else B
-    G = torch.einsum("nt,ntk,ntl->nkl", W, B, B)
-    H = torch.einsum("nt,ntk,ntl->nkl", W * W, B, B)
     s2 = (W * R * R).sum(1) / (W.sum(1) - B.shape[-1]).clamp_min(1.0)
-    G_inv = torch.linalg.pinv(G)
-    return s2[:, None, None] * G_inv @ H @ G_inv
+    return sandwich_cov(B, W, W * W, s2)
+
+
+def m_estimator_cov(B: torch.Tensor, R: torch.Tensor, obs: torch.Tensor, loss: str,
+                    scale: torch.Tensor) -> torch.Tensor:
+    """Covariance ``(n, K, K)`` of an M-estimate: Huber's sandwich (his "H3").
+
+    With ``u = r / s``, ``psi(u) = u w(u)`` and ``A = sum_t psi'(u_t) b_t b_t'``::
+
+        cov = s^2 / k * sum_t psi(u_t)^2 / (n - K) * A^-1 (B'B) A^-1,
+        k = 1 + K / n * var(psi') / mean(psi')^2
+
+    (Huber, *Robust Statistics*, 1981, sec. 7.6; statsmodels' ``RLM`` with
+    ``cov="H3"`` computes the same). ``A`` counts each sample by how much it
+    bends the objective, so a burst the loss rejects leaves a gap in the design
+    just as a missing stretch would; ``k`` corrects the small-sample bias. For
+    ``loss='linear'`` it is ordinary least squares' ``s^2 (B'B)^-1`` with
+    ``s^2 = RSS / (n - K)``. The scale is held fixed: its own uncertainty is not
+    propagated.
+
+    Parameters
+    ----------
+    B : Tensor of shape (T, K), shared, or (n, T, K), one per row (a Jacobian)
+    R : Tensor of shape (n, T)
+        Residuals at the fit (anything finite where ``obs`` is False).
+    obs : Tensor of shape (n, T)
+        Observed samples (bool or 0/1).
+    loss : str
+    scale : Tensor of shape (n,)
+        The scale the M-step used, in the units of ``R``.
+    """
+    obs = obs.to(R.dtype)
+    u = R / scale[:, None]
+    z = u * u
+    psi = u * irls_weights(loss, z) * obs
+    dpsi = psi_derivative(loss, z) * obs
+    n_obs = obs.sum(1)
+    K = B.shape[-1]
+    mean = dpsi.sum(1) / n_obs.clamp_min(1.0)
+    var = (dpsi * dpsi).sum(1) / n_obs.clamp_min(1.0) - mean * mean
+    k = 1.0 + K / n_obs.clamp_min(1.0) * var.clamp_min(0.0) / (mean * mean).clamp_min(1e-300)
+    factor = scale**2 / k * (psi * psi).sum(1) / (n_obs - K).clamp_min(1.0)
+    return sandwich_cov(B, dpsi, obs, factor)
+
+
+def delta_method_std(model, theta: np.ndarray, cov: np.ndarray,
+                     rel_step: float = 1e-6) -> np.ndarray:
+    """Standard errors ``(n, n_params)`` of ``model.params_from_linear(theta)``
+    given the covariance ``cov`` ``(n, K, K)`` of the linear coefficients
+    ``theta`` ``(n, K)``, with the Jacobian by central differences (circular for
+    angles)."""
+    n, K = theta.shape
+    h = rel_step * np.maximum(np.abs(theta).max(axis=1, keepdims=True), 1e-6)
+    J = np.empty((n, model.n_params, K))
+    for k in range(K):  # K <= a handful: every row at once per coefficient
+        step = np.zeros_like(theta)
+        step[:, k] = h[:, 0]
+        up, down = model.params_from_linear(theta + step), model.params_from_linear(theta - step)
+        diff = up - down
+        for j, period in enumerate(model.param_periods):
+            if period is not None:
+                diff[:, j] = circular_difference(up[:, j], down[:, j], period)
+        J[:, :, k] = diff / (2 * h)
+    return np.sqrt(np.einsum("npk,nkl,npl->np", J, cov, J).clip(0))
 
 
 def _masked_median(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -180,15 +274,29 @@ def _rows(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
 def linear_m_step(
     B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor, theta: torch.Tensor, loss: str,
     scale: torch.Tensor, max_iter: int = MAX_ITER,
-) -> torch.Tensor:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """IRLS with ``loss`` at a fixed ``scale`` from ``theta``, row by row to
     convergence (a converged row stops changing, so a row's answer does not
-    depend on the rest of its batch)."""
+    depend on the rest of its batch).
+
+    Returns
+    -------
+    theta : Tensor of shape (n, K)
+    n_iter : Tensor of shape (n,), int
+        Weighted solves each row took (0 for ``loss='linear'``, a closed form).
+    converged : Tensor of shape (n,), bool
+        Whether the row's largest relative coefficient change fell below
+        :data:`TOL` within ``max_iter`` solves; False also for a row whose
+        weights all but vanished (every residual rejected: it keeps ``theta``).
+    """
+    n = Y.shape[0]
+    n_iter = torch.zeros(n, dtype=torch.int64, device=Y.device)
+    converged = torch.zeros(n, dtype=torch.bool, device=Y.device)
     if loss == "linear":
-        return weighted_lstsq(B, Y, W)
+        return weighted_lstsq(B, Y, W), n_iter, ~converged
     n_min = B.shape[1] + 1
     theta = theta.clone()
-    idx = torch.arange(Y.shape[0], device=Y.device)
+    idx = torch.arange(n, device=Y.device)
     for _ in range(max_iter):
         # Only rows still moving are iterated: most converge in a few rounds.
         Ya, Wa, th = _rows(Y, idx), _rows(W, idx), _rows(theta, idx)
@@ -198,10 +306,12 @@ def linear_m_step(
         take = (Wm > 1e-6).sum(1) >= n_min
         step = (new - th).abs().amax(1) / (1.0 + th.abs().amax(1))
         theta[idx] = torch.where(take[:, None], new, th)
+        n_iter[idx] += take
+        converged[idx] = take & (step <= TOL)
         idx = idx[take & (step > TOL)]
         if idx.numel() == 0:
             break
-    return theta
+    return theta, n_iter, converged
 
 
 # ------------------------------------------------------------- nonlinear LM
@@ -261,10 +371,14 @@ def objective(kind: str, side: str = "both"):
     return (lambda R, W, s: m_weights(R, W, kind, s)), (lambda R, W, s: m_cost(R, W, kind, s))
 
 
-def lm(f, step, Y, W, P, project, kind, side, scale, max_iter):
+def lm(f, step, Y, W, P, project, kind, side, scale, max_iter, return_info=False):
     """Levenberg-Marquardt on the IRLS-weighted problem, accepted on the true cost
     (so every accepted step decreases it, also for redescending losses). Rows stop
-    on their own (negligible gain or step), and only moving rows are computed."""
+    on their own (negligible gain or step), and only moving rows are computed.
+
+    With ``return_info``, also each row's iteration count and whether it stopped
+    on its own before ``max_iter`` (a row whose damping grew until no step was left
+    sits at a minimum it cannot leave, and counts as converged)."""
     weights_fn, cost_fn = objective(kind, side)
     N, p = P.shape
     P = P.clone()
@@ -274,7 +388,10 @@ def lm(f, step, Y, W, P, project, kind, side, scale, max_iter):
     R = Y - value
     cost = cost_fn(R, W, scale)
     idx = torch.arange(N)
+    n_iter = torch.zeros(N, dtype=torch.int64)
+    converged = torch.zeros(N, dtype=torch.bool)
     for _ in range(max_iter):
+        n_iter[idx] += 1
         Pa, Ra, Ja, Ya, Wa = P[idx], R[idx], J[idx], Y[idx], W[idx]
         w = weights_fn(Ra, Wa, scale[idx])
         JW = Ja * w[:, :, None]
@@ -299,7 +416,8 @@ def lm(f, step, Y, W, P, project, kind, side, scale, max_iter):
         # A row is done once an accepted step gains or moves next to nothing, or
         # the damping has grown so large that no step is left.
         done = (better & ((gain < 1e-8) | (moved < TOL))) | (lam[idx] >= 1e9)
+        converged[idx] = done
         idx = idx[~done]
         if idx.numel() == 0:
             break
-    return P
+    return (P, n_iter, converged) if return_info else P

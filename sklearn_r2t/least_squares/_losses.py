@@ -30,7 +30,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["LOSSES", "REDESCENDING", "TUNING", "irls_weights", "rho", "scipy_loss"]
+__all__ = ["LOSSES", "REDESCENDING", "TUNING", "irls_weights", "psi_derivative", "rho",
+           "scipy_loss"]
 
 LOSSES = ("linear", "huber", "soft_l1", "cauchy", "arctan", "bisquare", "welsch")
 # Losses whose influence falls back to zero for large residuals: they need a
@@ -56,6 +57,32 @@ def irls_weights(loss: str, z: torch.Tensor) -> torch.Tensor:
         return u * u
     if loss == "welsch":
         return torch.exp(-z / TUNING["welsch"] ** 2)
+    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
+
+
+def psi_derivative(loss: str, z: torch.Tensor) -> torch.Tensor:
+    """Slope ``psi'(u)`` of the influence function ``psi(u) = u w(u)`` at ``z = u**2``.
+
+    ``psi'(u) = w + 2 z dw/dz``: the weight of a residual in the Hessian of the
+    objective, which the M-estimator's covariance (the "bread" of its sandwich)
+    needs; negative where a redescending loss turns back.
+    """
+    if loss == "linear":
+        return torch.ones_like(z)
+    if loss == "huber":
+        return (z <= 1.0).to(z.dtype)
+    if loss == "soft_l1":
+        return (1.0 + z) ** -1.5
+    if loss == "cauchy":
+        return (1.0 - z) / (1.0 + z) ** 2
+    if loss == "arctan":
+        return (1.0 - 3.0 * z * z) / (1.0 + z * z) ** 2
+    if loss == "bisquare":
+        v = z / TUNING["bisquare"] ** 2
+        return torch.where(v < 1.0, (1.0 - v) * (1.0 - 5.0 * v), torch.zeros_like(z))
+    if loss == "welsch":
+        v = z / TUNING["welsch"] ** 2
+        return torch.exp(-v) * (1.0 - 2.0 * v)
     raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
 
 

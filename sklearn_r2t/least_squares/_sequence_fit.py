@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy.optimize import least_squares
+from sklearn.utils import Bunch
 
 from .._validation import check_model
 from ..symbolic import SymbolicModel, channel_components
@@ -115,16 +116,24 @@ class _ChannelProblem:
 
 
 def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev):
-    """Fit one chunk of one channel: ``Y`` physical ``(n, T)`` with NaN; returns
-    parameters ``(n, n_params)`` (NaN for rows the caller marks as unfittable)."""
+    """Fit one chunk of one channel: ``Y`` physical ``(n, T)`` with NaN.
+
+    Returns ``(params, theta, scale, n_iter, converged)``: parameters
+    ``(n, n_params)``, the same in the solver's coordinates (a tensor; None from
+    the scipy solver), the scale of the M-step per row (normalised units; None
+    for ``loss='linear'``, which has none), and the M-step's iterations and
+    convergence per row.
+    """
     if solver == "scipy":
         return _fit_chunk_scipy(problem, Y, x0, loss, f_scale, side, n_restarts, max_nfev)
+    n = Y.shape[0]
     obs_np = ~np.isnan(Y)
     obs = torch.from_numpy(obs_np)
     W = obs.to(torch.float64)
     Yn = torch.from_numpy(np.where(obs_np, (Y - problem.lo) / problem.span, 0.0))
     if problem.B is not None:
         Yn = Yn + problem.lo / problem.span  # Y / span: see _ChannelProblem
+    n_iter = torch.zeros(n, dtype=torch.int64)
     with torch.no_grad():
         # 1. start
         if x0 is not None:
@@ -134,30 +143,83 @@ def _fit_chunk(problem, Y, x0, loss, f_scale, side, n_restarts, solver, max_nfev
                      else bf.linear_start(problem.B, Yn, W, side))
         else:
             S = torch.from_numpy(problem.starts(n_restarts))
-            S = S[None].expand(Y.shape[0], -1, -1).contiguous()
+            S = S[None].expand(n, -1, -1).contiguous()
             theta = bf.nonlinear_start(problem.curves, problem.step, Yn, W, S, problem.project,
                                        side, loss)
         if loss == "linear" and problem.B is not None:
-            return problem.to_params(theta)  # the start is the closed-form fit
+            # The start is the closed-form fit.
+            return (problem.to_params(theta), theta, None, n_iter.numpy(),
+                    np.ones(n, dtype=bool))
         # 2. scale and 3. M-step
         auto = f_scale == "auto"
         if loss == "linear" or not auto:
-            scale = torch.full((Y.shape[0],), 1.0 if auto else float(f_scale), dtype=Yn.dtype)
+            scale = torch.full((n,), 1.0 if auto else float(f_scale), dtype=Yn.dtype)
         else:
             scale = bf.robust_scale(problem.residuals(Yn, theta), obs, side)
         rounds = _ONE_SIDED_ROUNDS if (auto and side != "both" and loss != "linear") else 1
         for k in range(rounds):
             # Rounds before the last only move the fit towards the clean samples for
             # the next scale estimate: a few iterations do.
-            n_iter = bf.MAX_ITER if k == rounds - 1 else _ROUND_ITER
+            max_iter = bf.MAX_ITER if k == rounds - 1 else _ROUND_ITER
             if problem.B is not None:
-                theta = bf.linear_m_step(problem.B, Yn, W, theta, loss, scale, n_iter)
+                theta, it, converged = bf.linear_m_step(problem.B, Yn, W, theta, loss, scale,
+                                                        max_iter)
             else:
-                theta = bf.lm(problem.curves, problem.step, Yn, W, theta, problem.project, loss,
-                              side, scale, max_iter=n_iter)
+                theta, it, converged = bf.lm(problem.curves, problem.step, Yn, W, theta,
+                                             problem.project, loss, side, scale,
+                                             max_iter=max_iter, return_info=True)
+            n_iter += it
             if k < rounds - 1:
                 scale = bf.robust_scale(problem.residuals(Yn, theta), obs, side)
-    return problem.to_params(theta)
+    return (problem.to_params(theta), theta, None if loss == "linear" else scale.numpy(),
+            n_iter.numpy(), converged.numpy())
+
+
+# |residual| beyond this many scales marks a sample as an outlier (Rousseeuw and
+# Leroy's rule for standardised residuals of a robust fit).
+OUTLIER_CUTOFF = 2.5
+
+
+def _chunk_details(problem, Y, params, theta, loss, scale, return_std):
+    """Weights, outliers, scale and standard errors of fitted rows of one channel.
+
+    Computed at the fit ``params`` (``theta``: the same in the solver's
+    coordinates, or None), with the M-step's ``scale`` (normalised, ``(n,)``;
+    None for ``loss='linear'``: the residual standard error
+    ``sqrt(RSS / (n - K))``). Physical units out.
+    """
+    obs_np = ~np.isnan(Y)
+    obs = torch.from_numpy(obs_np)
+    Yn = torch.from_numpy(np.where(obs_np, (Y - problem.lo) / problem.span, 0.0))
+    if problem.B is not None:
+        Yn = Yn + problem.lo / problem.span
+    with torch.no_grad():
+        if theta is None:
+            theta = problem.from_params(params)
+        R = problem.residuals(Yn, theta) * obs
+        n_obs = obs.sum(1).to(R.dtype)
+        if scale is None:
+            k = problem.model.n_params
+            s = ((R * R).sum(1) / (n_obs - k).clamp_min(1.0)).sqrt()
+        else:
+            s = torch.from_numpy(np.asarray(scale, dtype=float))
+        weights = bf.m_weights(R, obs, loss, s.clamp_min(1e-300)) if scale is not None \
+            else obs.to(R.dtype)
+        out = {
+            "scale": s.numpy() * problem.span,
+            "weights": np.where(obs_np, weights.numpy(), np.nan),
+            "outliers": obs_np & (R.abs() > OUTLIER_CUTOFF * s[:, None]).numpy(),
+        }
+        if return_std:
+            if problem.B is not None:
+                cov = bf.m_estimator_cov(problem.B, R, obs, loss, s.clamp_min(1e-300))
+                std = bf.delta_method_std(problem.model, theta.numpy(), cov.numpy())
+            else:
+                J = bf.value_and_jacobian(problem.curves, theta, problem.step)[1]
+                cov = bf.m_estimator_cov(J, R, obs, loss, s.clamp_min(1e-300))
+                std = cov.diagonal(dim1=1, dim2=2).clamp_min(0.0).sqrt().numpy()
+            out["std"] = std
+    return out
 
 
 def _fit_chunk_scipy(problem, Y, x0, loss, f_scale, side, n_restarts, max_nfev):
@@ -177,6 +239,9 @@ def _fit_chunk_scipy(problem, Y, x0, loss, f_scale, side, n_restarts, max_nfev):
     auto = f_scale == "auto"
     rounds = _ONE_SIDED_ROUNDS if (auto and side != "both" and loss != "linear") else 1
     out = np.full((Y.shape[0], problem.model.n_params), np.nan)
+    scales = np.full(Y.shape[0], np.nan)
+    n_iter = np.zeros(Y.shape[0], dtype=np.int64)
+    converged = np.zeros(Y.shape[0], dtype=bool)
     with torch.no_grad():
         for i in range(Y.shape[0]):
             obs = ~np.isnan(Y[i])
@@ -210,9 +275,12 @@ def _fit_chunk_scipy(problem, Y, x0, loss, f_scale, side, n_restarts, max_nfev):
                     fits = [fit(lambda p, fun=fun: fun(p) * side_weights(p),
                                 lambda p, jac=jac: jac(p) * side_weights(p)[:, None],
                                 s0, "soft_l1", _L1_MARGIN) for s0 in starts]
-                p = min(fits, key=lambda r: r.cost).x
+                best = min(fits, key=lambda r: r.cost)
+                p = best.x
             if loss == "linear":
                 out[i] = p
+                n_iter[i], converged[i] = (0, True) if x0 is not None else (
+                    best.nfev, best.status > 0)
                 continue
 
             # 2. scale and 3. M-step, as the batched solver does
@@ -223,11 +291,13 @@ def _fit_chunk_scipy(problem, Y, x0, loss, f_scale, side, n_restarts, max_nfev):
 
             scale = scale_at(p) if auto else float(f_scale)
             for k in range(rounds):
-                p = fit(fun, jac, p, scipy_loss(loss), scale).x
+                res = fit(fun, jac, p, scipy_loss(loss), scale)
+                p = res.x
+                n_iter[i] += res.nfev
                 if k < rounds - 1:
                     scale = scale_at(p)
-            out[i] = p
-    return out
+            out[i], scales[i], converged[i] = p, scale, res.status > 0
+    return out, None, (None if loss == "linear" else scales), n_iter, converged
 
 
 def _check_side(outlier_side, model: SymbolicModel) -> tuple[str, ...]:
@@ -291,7 +361,9 @@ def fit_sequences(
     max_nfev: int | None = None,
     n_jobs: int | None = None,
     verbose: int | bool = 0,
-) -> np.ndarray:
+    return_details: bool = False,
+    return_std: bool = False,
+) -> np.ndarray | Bunch:
     """Fit ``model`` robustly to every sequence of ``X``.
 
     Residuals are in the model's normalised units (:meth:`SymbolicModel.normalize`,
@@ -323,15 +395,31 @@ def fit_sequences(
         joblib workers over chunks for ``solver='scipy'`` (None: 1).
     verbose : int or bool, default=0
         Show a progress bar over chunks.
+    return_details : bool, default=False
+        Return a :class:`~sklearn.utils.Bunch` of everything below instead of
+        the parameters alone.
+    return_std : bool, default=False
+        With ``return_details``, also the standard errors (``std``).
 
     Returns
     -------
     params : ndarray of shape (n_sequences, n_params)
         NaN for a sequence with fewer than :func:`min_observed` samples in a
         channel (with a warning) or a NaN row of ``x0``.
+    details : Bunch
+        With ``return_details=True``: ``params``; ``std`` (only with
+        ``return_std``) ``(n_sequences, n_params)``; ``at_bound`` ``(n_sequences, n_params)``,
+        True where a parameter was returned at its bound; ``scale``, ``n_iter``,
+        ``converged`` ``(n_sequences, n_channels)``; ``weights``, ``outliers``
+        ``(n_sequences, n_timesteps, n_channels)``. See
+        :meth:`SymbolicLeastSquares.fit_details
+        <sklearn_r2t.SymbolicLeastSquares.fit_details>`. Rows not fitted have NaN
+        (``std``, ``scale``, ``weights``), 0 iterations, and are not converged.
     """
     check_model(model)
     _check_options(loss, f_scale, n_restarts, solver, max_nfev)
+    if return_std and not return_details:
+        raise ValueError("return_std=True needs return_details=True.")
     sides = _check_side(outlier_side, model)
     n_restarts = 4 if n_restarts is None else int(n_restarts)
     X = np.asarray(X, dtype=float)
@@ -373,18 +461,38 @@ def fit_sequences(
     if n_workers > 1:  # at least one chunk per worker
         chunk = min(chunk, -(-rows.size // n_workers))
     bounds = [(s, min(s + chunk, rows.size)) for s in range(0, rows.size, chunk)]
-    out = np.full((X.shape[0], model.n_params), np.nan)
+    n, T, C = X.shape
+    out = np.full((n, model.n_params), np.nan)
+    if return_details:
+        details = Bunch(params=out, scale=np.full((n, C), np.nan),
+                        n_iter=np.zeros((n, C), dtype=np.int64),
+                        converged=np.zeros((n, C), dtype=bool),
+                        weights=np.full((n, T, C), np.nan),
+                        outliers=np.zeros((n, T, C), dtype=bool),
+                        at_bound=np.zeros((n, model.n_params), dtype=bool))
+        if return_std:
+            details.std = np.full((n, model.n_params), np.nan)
 
     def run(lo, hi):
         idx = rows[lo:hi]
-        parts = []
+        parts, extra = [], []
         for c, m in enumerate(components):
-            problem = _ChannelProblem(m, X.shape[1])
+            problem = _ChannelProblem(m, T)
             start = None if x0_parts[c] is None else x0_parts[c][idx]
-            P = _fit_chunk(problem, X[idx, :, c], start, loss, f_scale, sides[c], n_restarts,
-                           solver, max_nfev)
-            parts.append(m.project(P))
-        return idx, np.concatenate(parts, axis=1)
+            P, theta, scale, n_iter, converged = _fit_chunk(
+                problem, X[idx, :, c], start, loss, f_scale, sides[c], n_restarts, solver,
+                max_nfev)
+            if return_details:
+                # At the M-estimate itself (before clipping into the box), as a
+                # statistics package reports it; clipped parameters are flagged.
+                d = _chunk_details(problem, X[idx, :, c], P, theta, loss, scale, return_std)
+                extra.append(dict(d, n_iter=n_iter, converged=converged))
+            P = m.project(P)
+            if return_details:
+                lb, ub = m.bounds.T
+                extra[-1]["at_bound"] = ~m.angular_mask & ((P <= lb) | (P >= ub))
+            parts.append(P)
+        return idx, np.concatenate(parts, axis=1), extra
 
     from tqdm.auto import tqdm
 
@@ -393,7 +501,16 @@ def fit_sequences(
     else:
         results = (run(lo, hi) for lo, hi in bounds)
     with tqdm(total=rows.size, unit="seq", disable=not verbose, desc=f"fit {loss}") as bar:
-        for idx, P in results:
+        for idx, P, extra in results:
             out[idx] = P
+            for c, d in enumerate(extra):
+                for key in ("scale", "n_iter", "converged"):
+                    details[key][idx, c] = d[key]
+                details.weights[idx, :, c] = d["weights"]
+                details.outliers[idx, :, c] = d["outliers"]
+            if extra:
+                details.at_bound[idx] = np.concatenate([d["at_bound"] for d in extra], axis=1)
+            if return_std:
+                details.std[idx] = np.concatenate([d["std"] for d in extra], axis=1)
             bar.update(idx.size)
-    return out
+    return details if return_details else out

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._validation import FLOAT32_MAX, all_missing_rows, check_model, validate_sequences
@@ -134,7 +134,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         a warning, after scoring that last (partial) epoch. ``max_epochs`` and
         ``max_steps`` still cap it. What stays machine-dependent is the step
         count, and floating-point results across CPUs and thread counts. Refine
-        calibration (``refine``) runs after the budget.
+        calibration (the deprecated ``refine``) runs after the budget.
     pretrained : {"auto", True, False}, default="auto"
         Use the shipped weights. ``"auto"`` uses them when they exist for the
         model, the sequence length and the architecture, and trains from scratch
@@ -156,11 +156,17 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         Polish each estimate with a robust least-squares fit started from it
         (True: Cauchy loss with a MAD-based scale; a string names another
         ``scipy.optimize.least_squares`` loss), then blend the two:
-        ``(1 - w) * r2t + w * refined`` (circularly for angles). ``fit`` picks
-        ``w`` in {0, 0.25, 0.5, 0.75, 1} on 256 fresh synthetic sequences from
-        the training noise (``refine_weight_``). A plain local fit is not always
-        better: under one-sided noise the M-estimator is biased, and where the
-        network already beats it (SpO2) full refinement made things worse.
+        ``(1 - w) * r2t + w * refined`` (circularly for angles), with ``w`` in
+        {0, 0.25, 0.5, 0.75, 1} picked by ``fit`` on 256 fresh synthetic sequences
+        (``refine_weight_``).
+
+        .. deprecated:: 0.2
+           ``refine`` was deprecated in 0.2 and will be removed in 0.4. With the
+           shipped weighted-head weights its calibration picks ``w = 0`` for every
+           model, and no blend with a robust refit (Cauchy, soft-L1, Huber or
+           bisquare) beat the network by more than the noise of the measurement
+           at any contamination level (see the R2T guide), so it only costs time.
+           For a classical fit use :class:`~sklearn_r2t.SymbolicLeastSquares`.
     device : {"cpu", "cuda", "auto"}, default="cpu"
     random_state : int, RandomState instance or None, default=None
         Seeds the synthetic data, weight initialisation and masking.
@@ -179,7 +185,10 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     pretrained_ : bool
         Whether shipped weights were loaded.
     refine_weight_ : float or None
-        Blend weight of the refined estimate (only when ``refine`` is set).
+        Blend weight of the refined estimate (None unless ``refine`` is set).
+
+        .. deprecated:: 0.2
+           Goes with ``refine``, in 0.4.
     std_scale_ : ndarray of shape (n_params,) or None
         Weighted head: factor on each parameter's sandwich standard error that
         makes 90 % intervals cover the truth 90 % of the time on 2,048 fresh
@@ -235,7 +244,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         "pretrained": ["boolean", StrOptions({"auto"})],
         "fine_tune": ["boolean"],
         "use_y": ["boolean"],
-        "refine": ["boolean", StrOptions({"linear", "huber", "soft_l1", "cauchy", "arctan"})],
+        "refine": ["boolean", StrOptions({"linear", "huber", "soft_l1", "cauchy", "arctan"}),
+                   Hidden(StrOptions({"deprecated"}))],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -268,7 +278,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         pretrained="auto",
         fine_tune: bool = False,
         use_y: bool = False,
-        refine=False,
+        refine="deprecated",
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -324,6 +334,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         start = time.perf_counter()
+        refine = self._refine()
         model = check_model(HeartRate() if self.model is None else self.model)
         if self.d_model % self.n_heads:
             raise ValueError(
@@ -367,8 +378,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
                                                  seeds, device, max_time, loss_weights)
         module = module.to(device).eval()
         refine_weight = (_calibrate_refine(module, model, self.noise, n_timesteps,
-                                           self.refine, int(seeds[3]))
-                         if self.refine else None)
+                                           refine, int(seeds[3]))
+                         if refine else None)
         std_scale = None
         if self.head == "weights":
             # The shipped files carry their calibration on their training noise: the
@@ -394,6 +405,19 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             del self.feature_names_in_
         self.fit_time_ = time.perf_counter() - start
         return self
+
+    def _refine(self, warn=True):
+        """``refine`` as an option (False when left at its default), with the
+        deprecation warning when the user set it."""
+        if isinstance(self.refine, str) and self.refine == "deprecated":
+            return False
+        if warn:
+            warnings.warn(
+                "refine was deprecated in 0.2 and will be removed in 0.4: with the "
+                "weighted head its calibrated blend weight is 0 (the network's estimate "
+                "as it is) for every shipped model. Leave refine unset; for a classical "
+                "robust fit use SymbolicLeastSquares.", FutureWarning, stacklevel=3)
+        return self.refine
 
     def _build_module(self, model, n_timesteps):
         arch = {k: getattr(self, k) for k in _ARCHITECTURE[self.head]}
@@ -520,8 +544,9 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             Also return each parameter's standard error (weighted head only): the
             weighted solve's sandwich covariance through the delta method, times
             the calibration factor ``std_scale_``. ``params +- 1.645 * std`` is a
-            90 % interval (for an angle, modulo its period). With ``refine`` the
-            standard errors remain those of the network's weighted solve.
+            90 % interval (for an angle, modulo its period). With the deprecated
+            ``refine`` the standard errors remain those of the network's weighted
+            solve.
 
         Returns
         -------
@@ -536,7 +561,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             raise ValueError("return_std=True needs head='weights': the parameter head "
                              "has no covariance to give standard errors from.")
         X = validate_sequences(self, X, self.model_, reset=False)
-        if self.refine and getattr(self, "refine_weight_", None) is None:
+        refine = self._refine(warn=False)
+        if refine and getattr(self, "refine_weight_", None) is None:
             raise ValueError("refine was switched on after fit: call fit again, which "
                              "calibrates the refine step (refine_weight_).")
         # A sequence with a whole channel missing gets NaN for every parameter, also
@@ -546,10 +572,10 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         empty = all_missing_rows(X)
         out = _network_params(self.module_, self.model_, X, return_std=return_std)
         params, std = out if return_std else (out, None)
-        if self.refine:
+        if refine:
             keep = ~empty
             params[keep] = blend(self.model_, params[keep],
-                                 _refined(self.model_, X[keep], params[keep], self.refine),
+                                 _refined(self.model_, X[keep], params[keep], refine),
                                  self.refine_weight_)
         params[empty] = np.nan
         if return_std:

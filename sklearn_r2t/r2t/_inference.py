@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..least_squares._engine import weighted_lstsq_cov
+from ..least_squares._engine import delta_method_std, weighted_lstsq_cov
 from ..symbolic import SymbolicModel, circular_difference
 from ._network import WeightedSolveNet
 
@@ -110,26 +110,8 @@ def _weighted_solve_params(module, x, pred, return_std):
         if return_std:
             cov = weighted_lstsq_cov(module.bases()[c].double(), x[..., c] - curve[..., c],
                                      weights[..., c])
-            stds.append(_delta_method_std(m, theta_phys, cov.cpu().numpy() * span**2))
+            stds.append(delta_method_std(m, theta_phys, cov.cpu().numpy() * span**2))
     return np.concatenate(params, axis=1), (np.concatenate(stds, axis=1) if return_std else None)
-
-
-def _delta_method_std(model, theta, cov, rel_step=1e-6):
-    """Standard errors of ``model.params_from_linear(theta)`` given ``cov`` of theta,
-    with the Jacobian by central differences (circular for angles)."""
-    n, K = theta.shape
-    h = rel_step * np.maximum(np.abs(theta).max(axis=1, keepdims=True), 1e-6)
-    J = np.empty((n, model.n_params, K))
-    for k in range(K):
-        step = np.zeros_like(theta)
-        step[:, k] = h[:, 0]
-        up, down = model.params_from_linear(theta + step), model.params_from_linear(theta - step)
-        diff = up - down
-        for j, period in enumerate(model.param_periods):
-            if period is not None:
-                diff[:, j] = circular_difference(up[:, j], down[:, j], period)
-        J[:, :, k] = diff / (2 * h)
-    return np.sqrt(np.einsum("npk,nkl,npl->np", J, cov, J).clip(0))
 
 
 def _refined(model, X, params, refine):

@@ -11,7 +11,7 @@ from sklearn_r2t import SymbolicLeastSquares
 from sklearn_r2t.__main__ import main
 from sklearn_r2t._compare import compare_methods, format_table, standard_methods
 from sklearn_r2t.datasets import make_wearable_sequences
-from sklearn_r2t.symbolic import HeartRate
+from sklearn_r2t.symbolic import HeartRate, SpO2
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -22,7 +22,8 @@ def test_demo_prints_table_and_writes_figure(tmp_path, capsys):
     assert status == 0
     text = capsys.readouterr().out
     labels = [label for label, _ in standard_methods(HeartRate())]
-    assert {"OLS", "Cauchy (auto)", "R2T", "R2T + refine"} <= set(labels)
+    assert {"OLS", "Cauchy (auto)", "R2T"} <= set(labels)
+    assert not any("refine" in label for label in labels)  # deprecated: equals R2T
     for label in labels:
         assert f"| {label} |" in text
     assert "median NMSE" in text and "acrophase (h)" in text and "ms / seq" in text
@@ -109,9 +110,24 @@ def test_demo_says_where_r2t_loses():
     from sklearn_r2t.cli._demo import r2t_verdict
 
     rows = [{"method": "Oracle", "median_nmse": 1.0}, {"method": "Bisquare", "median_nmse": 1.2},
-            {"method": "R2T", "median_nmse": 2.4}, {"method": "R2T + refine", "median_nmse": 1.1}]
+            {"method": "R2T", "median_nmse": 2.4},
+            {"method": "R2T (paper's head)", "median_nmse": 1.1}]
     assert r2t_verdict(rows).startswith("Where R2T loses: here the best classical fit, "
                                         "Bisquare, is 2.0x")
     rows[2]["median_nmse"] = 0.6
     assert r2t_verdict(rows) == "R2T is 2.0x more accurate than the best classical fit, Bisquare."
     assert r2t_verdict(rows[:2]) == ""
+
+
+@pytest.mark.parametrize("model", [HeartRate(), SpO2()], ids=lambda m: type(m).__name__)
+def test_no_listed_method_equals_another(model):
+    # "R2T + refine" (its calibrated blend weight was 0) and "Huber (f_scale=1)"
+    # (no normalised residual reaches its knee: ordinary least squares) were
+    # listed beside the methods they equal.
+    data = make_wearable_sequences(30, model=model, severity=2, random_state=0)
+    out = {label: est.fit(data.X).transform(data.X)
+           for label, est in standard_methods(model)}
+    labels = list(out)
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:]:
+            assert np.nanmax(np.abs(out[a] - out[b])) > 1e-6, (a, b)

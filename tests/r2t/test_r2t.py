@@ -1,6 +1,7 @@
 """Tests of R2TRegressor: tiny networks and few epochs, so the whole file stays fast."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -188,10 +189,16 @@ def test_set_output_pandas(heart_rate_data):
     assert list(out.columns) == ["mesor", "amplitude", "acrophase"]
 
 
-def test_refine_blends_with_a_calibrated_least_squares_fit(heart_rate_data):
+def test_refine_is_deprecated_but_still_works_until_removed(heart_rate_data):
     X, clean = heart_rate_data.X[:20], heart_rate_data.X_clean[:20]
-    raw = R2TRegressor(random_state=0, **TINY).fit(X)
-    refined = R2TRegressor(random_state=0, refine=True, **TINY).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # the default does not warn
+        raw = R2TRegressor(random_state=0, **TINY).fit(X)
+    for value in (True, False, "cauchy"):
+        with pytest.warns(FutureWarning, match="refine was deprecated in 0.2"):
+            R2TRegressor(random_state=0, refine=value, **TINY).fit(X[:4])
+    with pytest.warns(FutureWarning, match="removed in 0.4"):
+        refined = R2TRegressor(random_state=0, refine=True, **TINY).fit(X)
     # A two-epoch toy network is far worse than a Cauchy fit: the calibration on
     # synthetic data must see that and trust the refined estimate.
     assert raw.refine_weight_ is None and refined.refine_weight_ >= 0.75

@@ -6,10 +6,10 @@ import torch
 
 from sklearn_r2t import R2TRegressor, SymbolicLeastSquares
 from sklearn_r2t.datasets import make_wearable_sequences
-from sklearn_r2t.least_squares._engine import weighted_lstsq, weighted_lstsq_cov
+from sklearn_r2t.least_squares._engine import delta_method_std, weighted_lstsq, weighted_lstsq_cov
 from sklearn_r2t.metrics import normalized_mse, oracle_fit, parameter_errors
 from sklearn_r2t.noise import CURRICULUM_SEVERITIES, MotionArtefacts, make_noise
-from sklearn_r2t.r2t._inference import _delta_method_std, encode_sequences
+from sklearn_r2t.r2t._inference import encode_sequences
 from sklearn_r2t.r2t._network import WeightedSolveNet
 from sklearn_r2t.symbolic import FunctionModel, HeartRate, SkinTemperature, SpO2, Wearable
 
@@ -68,7 +68,7 @@ def test_delta_method_matches_monte_carlo():
     cov = np.diag([0.3, 0.2, 0.2])[None]
     draws = np.random.RandomState(0).multivariate_normal(theta[0], cov[0], 20000)
     mc = model.params_from_linear(draws).std(axis=0)
-    np.testing.assert_allclose(_delta_method_std(model, theta, cov)[0], mc, rtol=0.05)
+    np.testing.assert_allclose(delta_method_std(model, theta, cov)[0], mc, rtol=0.05)
 
 
 # ------------------------------------------------------------------ the estimator
