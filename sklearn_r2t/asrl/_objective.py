@@ -236,6 +236,12 @@ class ASRLObjective:
         -------
         grad, hess : ndarray of the shape of ``y_pred``
         """
+        return self._gradient_hessian_thresholds(y_true, y_pred, sample_weight)[:2]
+
+    def _gradient_hessian_thresholds(
+        self, y_true: Any, y_pred: Any, sample_weight: Any = None
+    ) -> tuple[np.ndarray, np.ndarray, ASRLThresholds]:
+        """:meth:`gradient_hessian` and the statistics it used (one pass of statistics)."""
         true2, pred2, w, shape, th = self._residual_stats(y_true, y_pred, sample_weight)
         r = pred2 - true2
         h = _irls_weight(r, th)
@@ -243,7 +249,7 @@ class ASRLObjective:
             h *= w[:, None]
         grad = h * r
         hess = np.maximum(h, _HESS_FLOOR, out=h)
-        return grad.reshape(shape), hess.reshape(shape)
+        return grad.reshape(shape), hess.reshape(shape), th
 
     def __call__(
         self, a: Any, b: Any, sample_weight: Any = None

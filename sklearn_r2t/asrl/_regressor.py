@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._boosters import BOOSTERS, fit_booster, import_booster
+from ._boosters import BOOSTERS, fit_booster, import_booster, leaf_solve_blocker
 from ._objective import ASRLObjective
 from ._quantiles import _quantiles
 
@@ -83,10 +83,21 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         Rule for the scale of the logarithmic tail (see :class:`ASRLObjective`):
         ``"adaptive"`` uses the residual standard deviation clipped to [1, 10] robust scales,
         ``"mad"`` the robust scale alone.
-    thresholds : {"quantile", "adaptive"}, default="quantile"
+    thresholds : {"quantile", "efficient", "adaptive"}, default="quantile"
         Threshold rule, see :class:`ASRLObjective`.
     per_side : bool, default=False
-        With ``thresholds="adaptive"``, separate statistics for residuals above and below 0.
+        With ``thresholds="efficient"`` or ``"adaptive"``, separate statistics for residuals
+        above and below 0.
+    leaf_solve : {"auto", True, False}, default="auto"
+        Solve each new tree's leaf values to their ASRL M-estimates (IRLS with backtracking
+        on the round's loss, see docs/asrl.md) instead of the one Newton step a custom
+        objective gets. XGBoost and LightGBM: after each tree (leaf ids by
+        ``pred_leaf``; LightGBM ``set_leaf_output``, XGBoost's leaves written into the
+        model at the end); leaves holding over 4,096 rows are solved on a seeded sample of
+        about 4,096 of them. CatBoost: ``leaf_estimation_iterations=5``. ``"auto"`` solves
+        unless XGBoost or LightGBM get an ``eval_set`` (their evaluation caches cannot
+        see changed leaves) or ``booster_params`` choose another kind of tree; ``True``
+        raises in those cases. ``leaf_solve_`` tells what ran.
     booster : {"xgboost", "lightgbm", "catboost"}, default="xgboost"
         Boosting library (LightGBM and CatBoost are optional: ``pip install
         'sklearn-r2t[boosters]'``). LightGBM grows trees of at most ``2**max_depth``
@@ -150,6 +161,8 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         Number of target columns.
     best_iteration_ : int or None
         Best round (0-based) when early stopping was used, else ``None``.
+    leaf_solve_ : bool
+        Whether the leaves were solved (see ``leaf_solve``).
     evals_result_ : dict
         Metric history on ``eval_set`` (empty without one).
     n_features_in_ : int
@@ -184,6 +197,7 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         weighting: str = "adaptive",
         thresholds: str = "quantile",
         per_side: bool = False,
+        leaf_solve: Any = "auto",
         booster: str = "xgboost",
         n_estimators: int = 100,
         learning_rate: float = 0.3,
@@ -207,6 +221,7 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         self.weighting = weighting
         self.thresholds = thresholds
         self.per_side = per_side
+        self.leaf_solve = leaf_solve
         self.booster = booster
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -268,6 +283,9 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         ):
             raise ValueError(f"n_jobs must be None, -1 or a positive integer; got {self.n_jobs!r}.")
         self._check_eval_metric(self.eval_metric)
+        if not (self.leaf_solve == "auto" if isinstance(self.leaf_solve, str)
+                else isinstance(self.leaf_solve, (bool, np.bool_))):
+            raise ValueError(f"leaf_solve must be 'auto', True or False; got {self.leaf_solve!r}.")
         if self.booster_params is not None:
             if not isinstance(self.booster_params, dict):
                 raise ValueError("booster_params must be a dict or None.")
@@ -378,6 +396,11 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
             scale = math.ldexp(1.0, math.frexp(big)[1] - 20)
         yc = yc / scale
 
+        blocker = leaf_solve_blocker(self.booster, self.booster_params, bool(eval_set))
+        if self.leaf_solve is True and blocker is not None:
+            raise ValueError(f"leaf_solve=True cannot run with {blocker}; use "
+                             "leaf_solve='auto' or False.")
+        leaf_solve = self.leaf_solve is not False and blocker is None
         evals = None
         if eval_set:
             evals = []
@@ -411,7 +434,7 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         try:
             model, best = fit_booster(
                 self.booster, shared, objective, X, yc[:, 0] if k == 1 else yc, sw, evals,
-                sample_weight_eval_set, self._settings(), verbose,
+                sample_weight_eval_set, self._settings(), verbose, leaf_solve=leaf_solve,
             )
         except Exception as exc:
             # Library errors about settings come from C++ with source paths: name the
@@ -430,6 +453,7 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         self.n_outputs_ = k
         self._y_was_1d = y_was_1d
         self.best_iteration_ = best
+        self.leaf_solve_ = leaf_solve
         if evals is None:
             self.evals_result_ = {}
         elif self.booster == "xgboost":
