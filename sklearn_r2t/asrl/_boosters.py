@@ -165,7 +165,8 @@ def fit_booster(name: str, p: dict, objective: ASRLObjective, X: Any, y: np.ndar
             solver = LeafSolver(objective, y, sw, params["learning_rate"], params["reg_lambda"],
                                 params["reg_alpha"], _xgb_leaves(lib.DMatrix(X)),
                                 random_state=p["seed"])
-            params["callbacks"] = [_xgb_leaf_callback(solver)]
+            # First, so that the user's callbacks see the solved round.
+            params["callbacks"] = [_xgb_leaf_callback(solver), *(params.get("callbacks") or [])]
         model = lib.XGBRegressor(objective=objective if solver is None else solver,
                                  base_score=0.0 if k == 1 else [0.0] * k, **params)
         model.fit(X, y, sample_weight=sw, eval_set=evals,

@@ -142,7 +142,7 @@ class LeafSolver:
         self.offset = np.zeros_like(self.y)  # solved model minus the library's margin
         self._margin: np.ndarray | None = None
         self._pending: np.ndarray | None = None
-        self._residual: np.ndarray | None = None
+        self._pred: np.ndarray | None = None
         self._thresholds: ASRLThresholds | None = None
         self.trees: list[list[tuple[np.ndarray, np.ndarray]]] = []
 
@@ -161,12 +161,12 @@ class LeafSolver:
         pred = margin + self.offset
         grad, hess, self._thresholds = self.objective._gradient_hessian_thresholds(
             self.y, pred, self.sample_weight)
-        self._residual = self.y - pred
+        self._pred = pred
         return grad.reshape(np.shape(b)), hess.reshape(np.shape(b))
 
     def after_iteration(self, model: Any, iteration: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Solve the leaves of tree ``iteration``; return ``[(leaf ids, shrunk values)]`` per output."""
-        if self._residual is None:  # pragma: no cover - the library always calls the objective first
+        if self._pred is None:  # pragma: no cover - the library always calls the objective first
             raise RuntimeError("the objective was not called before the tree was grown")
         # XGBoost returns node ids as float32, LightGBM leaf indices as int32.
         ids_all = np.asarray(self.leaves(model, iteration)).reshape(self.y.shape[0], -1)
@@ -175,11 +175,18 @@ class LeafSolver:
         out = []
         w = self.sample_weight
         for j in range(self.y.shape[1]):
-            ids, leaf = np.unique(ids_all[:, j], return_inverse=True)
-            rows = self._rows(leaf, ids.size)
-            lf = leaf if rows is None else leaf[rows]
-            r = self._residual[:, j] if rows is None else self._residual[rows, j]
-            wj = None if w is None else (w if rows is None else w[rows])
+            # Leaf ids are small integers: relabel them 0..L-1 in O(n) (no sort).
+            counts = np.bincount(ids_all[:, j])
+            ids = np.flatnonzero(counts)
+            lut = np.zeros(counts.size, dtype=np.int64)
+            lut[ids] = np.arange(ids.size)
+            leaf = lut[ids_all[:, j]]
+            rows = self._rows(leaf, counts[ids])
+            if rows is None:
+                lf, r, wj = leaf, self.y[:, j] - self._pred[:, j], w
+            else:
+                lf, r = leaf[rows], self.y[rows, j] - self._pred[rows, j]
+                wj = None if w is None else w[rows]
             v = self.learning_rate * solve_leaf_values(
                 r, wj, lf, ids.size, _column(self._thresholds, j), self.reg_lambda,
                 self.reg_alpha, self.max_iter)
@@ -193,12 +200,11 @@ class LeafSolver:
         """Drop the training data and the leaf callable (the fitted model may keep a reference)."""
         self.leaves = None  # type: ignore[assignment]
         self.y = self.offset = self._keys = np.empty((0, 1))
-        self.sample_weight = self._margin = self._pending = self._residual = None
+        self.sample_weight = self._margin = self._pending = self._pred = None
         self.trees = []
 
-    def _rows(self, leaf: np.ndarray, n_leaves: int) -> np.ndarray | None:
+    def _rows(self, leaf: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
         """Rows entering the solve: all, or a seeded subset of ~max_rows_per_leaf per leaf."""
-        counts = np.bincount(leaf, minlength=n_leaves)
         if counts.max() <= self.max_rows_per_leaf:
             return None
         keep = self._keys < self.max_rows_per_leaf / counts[leaf]
