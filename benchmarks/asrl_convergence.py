@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     # final value" at round 1; so also: the first round within 1 % of the best final MAE
     # of the five models (never: counted apart).
     reach = []
-    for (key, grp) in df.groupby(["dataset", "noise", "fold"], sort=False):
+    for _, grp in df.groupby(["dataset", "noise", "fold"], sort=False):
         target = 1.01 * grp["final_mae"].min()
         for i, curve in zip(grp.index, grp["curve"], strict=True):
             hit = np.flatnonzero(curve <= target)

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ._loss import asrl_loss
 from ._leaves import LeafSolver, bake_xgboost_leaves
+from ._loss import asrl_loss
 from ._objective import ASRLObjective
 
 __all__ = ["BOOSTERS", "fit_booster", "leaf_solve_blocker"]

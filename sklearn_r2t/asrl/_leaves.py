@@ -27,7 +27,8 @@ solved leaves are written into the model once at the end (one JSON round trip,
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -164,8 +165,9 @@ class LeafSolver:
         self._pred = pred
         return grad.reshape(np.shape(b)), hess.reshape(np.shape(b))
 
-    def after_iteration(self, model: Any, iteration: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Solve the leaves of tree ``iteration``; return ``[(leaf ids, shrunk values)]`` per output."""
+    def after_iteration(self, model: Any,
+                        iteration: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Solve the leaves of tree ``iteration``: ``[(leaf ids, shrunk values)]`` per output."""
         if self._pred is None:  # pragma: no cover - the library always calls the objective first
             raise RuntimeError("the objective was not called before the tree was grown")
         # XGBoost returns node ids as float32, LightGBM leaf indices as int32.

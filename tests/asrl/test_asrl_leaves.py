@@ -7,7 +7,7 @@ from scipy import integrate, optimize, stats
 from sklearn_r2t import ASRLRegressor, asrl_loss
 from sklearn_r2t.asrl._leaves import solve_leaf_values
 from sklearn_r2t.asrl._loss import _rho
-from sklearn_r2t.asrl._thresholds import ASRLThresholds, asrl_thresholds
+from sklearn_r2t.asrl._thresholds import asrl_thresholds
 
 
 def _leaf_objective(v, r, w, th, lam, alpha):
@@ -57,7 +57,7 @@ def test_first_irls_step_is_the_newton_step_and_more_steps_never_rise():
     assert one[0] == pytest.approx(np.sum(h * r) / (np.sum(h) + 1.0))
     values = [_leaf_objective(solve_leaf_values(r, None, leaf, 1, th, 1.0, max_iter=k)[0],
                               r, np.ones_like(r), th, 1.0, 0.0) for k in range(1, 12)]
-    assert all(b <= a + 1e-12 for a, b in zip(values, values[1:]))
+    assert all(b <= a + 1e-12 for a, b in zip(values, values[1:], strict=False))
     assert values[-1] < values[0]
 
 
