@@ -14,10 +14,10 @@ residuals at every call (see :class:`ASRLObjective` for the rules, ``"quantile"`
 ``"efficient"`` and ``"adaptive"``). ``delta2`` and ``tau`` may differ between residuals
 above and below zero (per-side statistics). The derivative with respect to ``a`` is
 ``psi(a) = a``, ``delta1`` and ``delta1 * tau / (tau + a - delta2)`` on the three regions:
-value and slope are continuous at both thresholds by construction. The per-residual factor ``h = psi(a) / a = delta1 / max(a,
-delta1) * tau / (tau + max(a - delta2, 0))`` gives both the gradient ``h * r`` and the Newton
-weight (hessian) ``h``, a strictly positive majorizer of the loss (the IRLS weight) that is
-exact in the squared region.
+value and slope are continuous at both thresholds by construction. The per-residual factor
+``h = psi(a) / a = delta1 / max(a, delta1) * tau / (tau + max(a - delta2, 0))`` gives both
+the gradient ``h * r`` and the Newton weight (hessian) ``h``, a strictly positive majorizer
+of the loss (the IRLS weight) that is exact in the squared region.
 """
 
 from __future__ import annotations
