@@ -161,3 +161,58 @@ def test_leaf_solve_with_eval_set():
         ASRLRegressor(n_estimators=5, n_jobs=1, leaf_solve=True).fit(X, y, eval_set=ev)
     with pytest.raises(ValueError, match="leaf_solve"):
         ASRLRegressor(leaf_solve="yes").fit(X, y)
+
+
+def test_multi_output_xgboost_solves_each_output_and_pickles():
+    import pickle
+
+    rng = np.random.default_rng(7)
+    X = rng.uniform(-1, 1, size=(300, 2))
+    F = np.c_[3 * X[:, 0], -2 * X[:, 1] + 10]
+    Y = F + rng.normal(scale=0.3, size=F.shape)
+    Y[:40, 0] += 30.0
+    Y[40:80, 1] -= 30.0
+    kw = dict(n_estimators=40, learning_rate=0.3, max_depth=2, n_jobs=1, random_state=0)
+    m = ASRLRegressor(**kw).fit(X, Y)
+    s = ASRLRegressor(leaf_solve=False, **kw).fit(X, Y)
+    assert m.leaf_solve_ and m.predict(X).shape == (300, 2)
+    err = np.median(np.abs(m.predict(X) - F), axis=0)
+    assert np.all(err < 0.5)
+    # Solved leaves fit the training data at least as well under the loss they minimise.
+    assert asrl_loss(Y, m.predict(X)) <= asrl_loss(Y, s.predict(X))
+    again = pickle.loads(pickle.dumps(m))
+    np.testing.assert_array_equal(again.predict(X), m.predict(X))
+
+
+def test_leaves_larger_than_the_cap_are_solved_on_a_sample():
+    from sklearn_r2t.asrl import _leaves
+    from sklearn_r2t.asrl._objective import ASRLObjective
+
+    rng = np.random.default_rng(8)
+    n = 6000
+    y = rng.standard_t(2, size=n) + 2.0
+    leaf_ids = np.where(rng.random(n) < 0.5, 3, 4)  # two leaves, node ids 3 and 4
+
+    def run(cap):
+        solver = _leaves.LeafSolver(ASRLObjective(), y, None, 1.0, 0.0, 0.0,
+                                    lambda model, it: leaf_ids, max_rows_per_leaf=cap)
+        solver(y, np.zeros(n))
+        return solver.after_iteration(None, 0)[0]
+
+    ids_full, full = run(10**9)
+    ids_cap, capped = run(500)
+    assert ids_full.tolist() == ids_cap.tolist() == [3, 4]
+    assert np.allclose(capped, full, atol=0.15)
+    assert not np.allclose(capped, full, atol=1e-9)  # it did subsample
+
+
+def test_lightgbm_fitted_model_pickles_without_training_state():
+    import pickle
+
+    pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(200, 2))
+    y = X[:, 0] + rng.normal(size=200)
+    m = ASRLRegressor(booster="lightgbm", n_estimators=10, n_jobs=1, random_state=0).fit(X, y)
+    again = pickle.loads(pickle.dumps(m))
+    np.testing.assert_allclose(again.predict(X), m.predict(X))
