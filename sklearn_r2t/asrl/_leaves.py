@@ -173,6 +173,10 @@ class LeafSolver:
         # XGBoost returns node ids as float32, LightGBM leaf indices as int32.
         ids_all = np.asarray(self.leaves(model, iteration)).reshape(self.y.shape[0], -1)
         ids_all = ids_all.astype(np.int64)
+        if ids_all.shape[1] == 0:  # LightGBM found no split and added no tree
+            self._pending = None
+            self.trees.append([])
+            return []
         pending = np.empty_like(self.y)
         out = []
         w = self.sample_weight
