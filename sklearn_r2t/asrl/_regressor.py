@@ -9,9 +9,14 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._boosters import BOOSTERS, fit_booster, import_booster, leaf_solve_blocker
 from ._objective import ASRLObjective
@@ -20,6 +25,11 @@ from ._quantiles import _quantiles
 __all__ = ["ASRLRegressor"]
 
 _F32_MAX = float(np.finfo(np.float32).max)
+# thresholds="auto": candidate rules, held-out share, trimmed share of the held-out errors.
+_AUTO_RULES = ("quantile", "efficient")
+_AUTO_HOLDOUT = 0.2
+_AUTO_TRIM = 0.8
+_AUTO_MIN_ROWS = 10
 # Centred targets outside this range of magnitudes are divided by a power of two that brings
 # them near 2**20: XGBoost's float32 split gains (sums of gradients, squared) overflow beyond
 # about 1e19 and underflow for tiny ones.
@@ -83,8 +93,12 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         Rule for the scale of the logarithmic tail (see :class:`ASRLObjective`):
         ``"adaptive"`` uses the residual standard deviation clipped to [1, 10] robust scales,
         ``"mad"`` the robust scale alone.
-    thresholds : {"quantile", "efficient", "adaptive"}, default="quantile"
-        Threshold rule, see :class:`ASRLObjective`.
+    thresholds : {"quantile", "efficient", "adaptive", "auto"}, default="quantile"
+        Threshold rule, see :class:`ASRLObjective`. ``"auto"`` fits the ``"quantile"`` and
+        ``"efficient"`` rules on a seeded 80 % of the rows, keeps the one with the lower
+        trimmed mean absolute error (the 80 % smallest errors) on the other 20 %, and
+        refits it on all rows (``thresholds_``, ``threshold_scores_``): about 2.6 times the
+        cost of one fit.
     per_side : bool, default=False
         With ``thresholds="efficient"`` or ``"adaptive"``, separate statistics for residuals
         above and below 0.
@@ -163,6 +177,10 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         Best round (0-based) when early stopping was used, else ``None``.
     leaf_solve_ : bool
         Whether the leaves were solved (see ``leaf_solve``).
+    thresholds_ : str
+        The threshold rule used (the choice of ``thresholds="auto"``).
+    threshold_scores_ : dict
+        ``thresholds="auto"``: held-out trimmed MAE of each candidate rule (else empty).
     evals_result_ : dict
         Metric history on ``eval_set`` (empty without one).
     n_features_in_ : int
@@ -352,6 +370,9 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         self : ASRLRegressor
         """
         self._check_params()
+        if isinstance(self.thresholds, str) and self.thresholds == "auto":
+            return self._fit_auto(X, y, sample_weight, eval_set, sample_weight_eval_set,
+                                  verbose)
         objective = self._objective()  # validates q_low, q_high, weighting, thresholds
         import_booster(self.booster)  # clear error if the optional library is missing
         multi = self.booster == "xgboost"  # LightGBM and CatBoost: one target
@@ -454,6 +475,8 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         self._y_was_1d = y_was_1d
         self.best_iteration_ = best
         self.leaf_solve_ = leaf_solve
+        self.thresholds_ = self.thresholds
+        self.threshold_scores_ = {}
         if evals is None:
             self.evals_result_ = {}
         elif self.booster == "xgboost":
@@ -462,6 +485,40 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
             self.evals_result_ = dict(model.evals_result_)
         else:
             self.evals_result_ = model.get_evals_result()
+        return self
+
+    def _fit_auto(self, X: Any, y: Any, sample_weight: Any, eval_set: Any,
+                  sample_weight_eval_set: Any, verbose: bool) -> ASRLRegressor:
+        """thresholds="auto": pick a rule on a held-out split, then refit on all rows."""
+        n = _num_samples(X)
+        if n < _AUTO_MIN_ROWS:
+            raise ValueError(f"thresholds='auto' needs at least {_AUTO_MIN_ROWS} samples for "
+                             f"its held-out split; got {n}.")
+        rng = check_random_state(self.random_state)
+        order = rng.permutation(n)
+        n_val = max(1, int(round(_AUTO_HOLDOUT * n)))
+        val, tr = order[:n_val], order[n_val:]
+        y_arr = np.asarray(y)
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        scores = {}
+        for rule in _AUTO_RULES:
+            est = clone(self).set_params(thresholds=rule)
+            est.fit(_safe_indexing(X, tr), y_arr[tr], sample_weight=None if sw is None
+                    else sw[tr])
+            err = np.abs(est.predict(_safe_indexing(X, val)) - y_arr[val])
+            err = err.reshape(n_val, -1).mean(axis=1)
+            # Trimmed mean absolute error: the held-out labels carry the same gross errors
+            # as the training labels, and the largest errors must not pick the rule.
+            keep = np.sort(err)[: max(1, int(math.ceil(_AUTO_TRIM * n_val)))]
+            scores[rule] = float(keep.mean())
+        best = min(_AUTO_RULES, key=scores.__getitem__)
+        final = clone(self).set_params(thresholds=best).fit(
+            X, y, sample_weight=sample_weight, eval_set=eval_set,
+            sample_weight_eval_set=sample_weight_eval_set, verbose=verbose)
+        params = set(self.get_params(deep=False))
+        self.__dict__.update({k: v for k, v in final.__dict__.items() if k not in params})
+        self.thresholds_ = best
+        self.threshold_scores_ = scores
         return self
 
     def predict(self, X: Any) -> np.ndarray:

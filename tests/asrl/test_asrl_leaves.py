@@ -216,3 +216,19 @@ def test_lightgbm_fitted_model_pickles_without_training_state():
     m = ASRLRegressor(booster="lightgbm", n_estimators=10, n_jobs=1, random_state=0).fit(X, y)
     again = pickle.loads(pickle.dumps(m))
     np.testing.assert_allclose(again.predict(X), m.predict(X))
+
+
+def test_auto_thresholds_pick_a_rule_on_a_held_out_split_and_refit():
+    rng = np.random.default_rng(10)
+    X = rng.uniform(-2, 2, size=(300, 2))
+    y = 5 + 2 * X[:, 0] + rng.normal(size=300)
+    y[:60] += 40.0
+    kw = dict(n_estimators=30, learning_rate=0.2, max_depth=3, n_jobs=1, random_state=0)
+    m = ASRLRegressor(thresholds="auto", **kw).fit(X, y)
+    assert set(m.threshold_scores_) == {"quantile", "efficient"}
+    assert m.thresholds_ == min(m.threshold_scores_, key=m.threshold_scores_.get)
+    assert m.get_params()["thresholds"] == "auto"  # the parameter is untouched
+    direct = ASRLRegressor(thresholds=m.thresholds_, **kw).fit(X, y)
+    np.testing.assert_array_equal(m.predict(X), direct.predict(X))
+    with pytest.raises(ValueError, match="at least 10 samples"):
+        ASRLRegressor(thresholds="auto").fit(X[:5], y[:5])
