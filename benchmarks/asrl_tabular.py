@@ -87,6 +87,7 @@ ASRL = {
     "ASRL XGB quantile stepped": dict(thresholds="quantile", leaf_solve=False),
     "ASRL XGB efficient stepped": dict(thresholds="efficient", leaf_solve=False),
     "ASRL LGBM quantile stepped": dict(booster="lightgbm", leaf_solve=False),
+    "ASRL CatBoost quantile stepped": dict(booster="catboost", leaf_solve=False),
 }
 
 
