@@ -30,8 +30,8 @@ Protocol
   CatBoost Huber and Lq (which do not start from the average) fit on
   ``(y - median) / (1.4826 MAD)`` and are mapped back.
 - ASRL variants: the quantile rule (the paper's) and the efficient rule in XGBoost, LightGBM
-  and CatBoost, leaves solved (``leaf_solve="auto"``); ablation: one Newton step per leaf
-  (``leaf_solve=False``, the behaviour before issue 19). All through ``ASRLRegressor``
+  and CatBoost with leaves solved (``leaf_solve=True``), ``thresholds="auto"``, and one Newton
+  step per leaf (``leaf_solve=False``, the default). All through ``ASRLRegressor``
   (intercept = median; its other defaults). ``--models`` picks a subset.
 - Metrics on clean test folds: MAE, MSE, R2 (median and spread over folds); ratio of each
   ASRL variant's MAE to the best peer per cell; mean MAE rank of each ASRL variant among the
@@ -73,17 +73,17 @@ PEERS = (
     "HGB squared", "HGB absolute", "HGB quantile 0.5",
 )
 ASRL = {
-    # leaf_solve="auto": leaves solved to their ASRL M-estimates after each tree.
-    "ASRL XGB quantile": dict(thresholds="quantile"),
-    "ASRL XGB efficient": dict(thresholds="efficient"),
-    "ASRL LGBM quantile": dict(booster="lightgbm"),
-    "ASRL LGBM efficient": dict(booster="lightgbm", thresholds="efficient"),
-    "ASRL CatBoost quantile": dict(booster="catboost"),
-    "ASRL CatBoost efficient": dict(booster="catboost", thresholds="efficient"),
+    "ASRL XGB quantile": dict(thresholds="quantile", leaf_solve=True),
+    "ASRL XGB efficient": dict(thresholds="efficient", leaf_solve=True),
+    "ASRL LGBM quantile": dict(booster="lightgbm", leaf_solve=True),
+    "ASRL LGBM efficient": dict(booster="lightgbm", thresholds="efficient", leaf_solve=True),
+    "ASRL CatBoost quantile": dict(booster="catboost", leaf_solve=True),
+    "ASRL CatBoost efficient": dict(booster="catboost", thresholds="efficient",
+                                    leaf_solve=True),
     # The quantile or the efficient rule, chosen on a held-out 20 % of the training rows.
-    "ASRL XGB auto": dict(thresholds="auto"),
-    "ASRL LGBM auto": dict(booster="lightgbm", thresholds="auto"),
-    # Ablation: one Newton step per leaf (the behaviour before issue 19).
+    "ASRL XGB auto": dict(thresholds="auto", leaf_solve=True),
+    "ASRL LGBM auto": dict(booster="lightgbm", thresholds="auto", leaf_solve=True),
+    # One Newton step per leaf (leaf_solve=False, the default).
     "ASRL XGB quantile stepped": dict(thresholds="quantile", leaf_solve=False),
     "ASRL XGB efficient stepped": dict(thresholds="efficient", leaf_solve=False),
     "ASRL LGBM quantile stepped": dict(booster="lightgbm", leaf_solve=False),

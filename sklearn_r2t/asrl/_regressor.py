@@ -102,13 +102,15 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
     per_side : bool, default=False
         With ``thresholds="efficient"`` or ``"adaptive"``, separate statistics for residuals
         above and below 0.
-    leaf_solve : {"auto", True, False}, default="auto"
+    leaf_solve : {"auto", True, False}, default=False
         Solve each new tree's leaf values to their ASRL M-estimates (IRLS with backtracking
         on the round's loss, see docs/asrl.md) instead of the one Newton step a custom
         objective gets. XGBoost and LightGBM: after each tree (leaf ids by
         ``pred_leaf``; LightGBM ``set_leaf_output``, XGBoost's leaves written into the
         model at the end); leaves holding over 4,096 rows are solved on a seeded sample of
-        about 4,096 of them. CatBoost: ``leaf_estimation_iterations=5``. ``"auto"`` solves
+        about 4,096 of them. CatBoost: ``leaf_estimation_iterations=5``. Off by default:
+        in ``benchmarks/asrl_tabular.py`` one-step leaves were best or within 2 % of the
+        best peer in more cells with every booster (docs/asrl.md). ``"auto"`` solves
         unless XGBoost or LightGBM get an ``eval_set`` (their evaluation caches cannot
         see changed leaves) or ``booster_params`` choose another kind of tree; ``True``
         raises in those cases. ``leaf_solve_`` tells what ran.
@@ -215,7 +217,7 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
         weighting: str = "adaptive",
         thresholds: str = "quantile",
         per_side: bool = False,
-        leaf_solve: Any = "auto",
+        leaf_solve: Any = False,
         booster: str = "xgboost",
         n_estimators: int = 100,
         learning_rate: float = 0.3,

@@ -71,7 +71,7 @@ def test_stump_leaves_land_at_their_m_estimates(booster):
     y[rng.random(n) < 0.2] += 40.0
     kw = dict(booster=booster, n_estimators=1, learning_rate=1.0, max_depth=1, reg_lambda=1.0,
               min_child_weight=0.0, n_jobs=1, random_state=0)
-    model = ASRLRegressor(**kw).fit(X, y)
+    model = ASRLRegressor(leaf_solve=True, **kw).fit(X, y)
     stepped = ASRLRegressor(leaf_solve=False, **kw).fit(X, y)
     base = float(model.base_score_[0])
     r = y - base  # residuals before the only tree
@@ -129,7 +129,7 @@ def test_one_sided_gross_errors_do_not_break_the_solved_fit(booster, rule):
     bad = rng.random(n) < 0.3
     y[bad] += rng.uniform(30, 100, bad.sum())
     kw = dict(booster=booster, n_estimators=60, learning_rate=0.2, max_depth=3, n_jobs=1,
-              random_state=0)
+              random_state=0, leaf_solve=True)
     pred = ASRLRegressor(thresholds=rule, **kw).fit(X, y).predict(X)
     assert np.median(np.abs(pred - f)) < 1.0
     assert np.mean(pred - f) < 2.5  # a squared-error fit sits about 0.3 * 65 = 20 above
@@ -141,7 +141,7 @@ def test_lightgbm_model_predicts_the_training_margin_the_solver_saw():
     X = rng.normal(size=(300, 3))
     y = X[:, 0] + rng.standard_t(1.5, size=300)
     m = ASRLRegressor(booster="lightgbm", n_estimators=20, max_depth=2, n_jobs=1,
-                      random_state=0).fit(X, y)
+                      random_state=0, leaf_solve=True).fit(X, y)
     assert m.leaf_solve_
     # An ASRL loss at least as low as the stepped model's on the training data.
     s = ASRLRegressor(booster="lightgbm", n_estimators=20, max_depth=2, n_jobs=1,
@@ -155,7 +155,8 @@ def test_leaf_solve_with_eval_set():
     X = rng.normal(size=(200, 2))
     y = X[:, 0] + rng.normal(size=200)
     ev = [(X[:50], y[:50])]
-    m = ASRLRegressor(n_estimators=5, n_jobs=1).fit(X, y, eval_set=ev)
+    assert ASRLRegressor(n_estimators=5, n_jobs=1, leaf_solve="auto").fit(X, y).leaf_solve_
+    m = ASRLRegressor(n_estimators=5, n_jobs=1, leaf_solve="auto").fit(X, y, eval_set=ev)
     assert m.leaf_solve_ is False  # "auto": the libraries' eval caches miss solved leaves
     with pytest.raises(ValueError, match="eval_set"):
         ASRLRegressor(n_estimators=5, n_jobs=1, leaf_solve=True).fit(X, y, eval_set=ev)
@@ -173,7 +174,7 @@ def test_multi_output_xgboost_solves_each_output_and_pickles():
     Y[:40, 0] += 30.0
     Y[40:80, 1] -= 30.0
     kw = dict(n_estimators=40, learning_rate=0.3, max_depth=2, n_jobs=1, random_state=0)
-    m = ASRLRegressor(**kw).fit(X, Y)
+    m = ASRLRegressor(leaf_solve=True, **kw).fit(X, Y)
     s = ASRLRegressor(leaf_solve=False, **kw).fit(X, Y)
     assert m.leaf_solve_ and m.predict(X).shape == (300, 2)
     err = np.median(np.abs(m.predict(X) - F), axis=0)
@@ -213,7 +214,8 @@ def test_lightgbm_fitted_model_pickles_without_training_state():
     rng = np.random.default_rng(9)
     X = rng.normal(size=(200, 2))
     y = X[:, 0] + rng.normal(size=200)
-    m = ASRLRegressor(booster="lightgbm", n_estimators=10, n_jobs=1, random_state=0).fit(X, y)
+    m = ASRLRegressor(booster="lightgbm", n_estimators=10, n_jobs=1, random_state=0,
+                      leaf_solve=True).fit(X, y)
     again = pickle.loads(pickle.dumps(m))
     np.testing.assert_allclose(again.predict(X), m.predict(X))
 
