@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from numbers import Integral, Real
 from typing import Any
@@ -465,6 +466,8 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
             if type(exc).__module__.split(".")[0] in _LIBRARY_MODULES:
                 msg = str(exc).strip().splitlines()
                 msg = next((m for m in reversed(msg) if m.strip()), type(exc).__name__)
+                # LightGBM appends "at /path/file.hpp, line N ." to its checks.
+                msg = re.sub(r"\s*at \S+\.(?:cpp|hpp|cc|h), line \d+\s*\.?\s*$", ".", msg)
                 raise ValueError(f"{self.booster} rejected the settings: {msg.strip()}") from exc
             raise
         # Assign fitted state only now: a failed fit leaves the previous state intact.
