@@ -29,10 +29,10 @@ Protocol
   settings: slopes from 1.4826 MAD(y_train); pseudo-Huber with ``base_score`` = median;
   CatBoost Huber and Lq (which do not start from the average) fit on
   ``(y - median) / (1.4826 MAD)`` and are mapped back.
-- ASRL variants (ablation): XGBoost with quantile thresholds (the paper's, the default),
-  adaptive symmetric, adaptive per-side, adaptive per-side with ``weighting="mad"`` (tail
-  weighting); the quantile objective in LightGBM and CatBoost, and the adaptive per-side one
-  in CatBoost. All through ``ASRLRegressor`` (intercept = median; its other defaults).
+- ASRL variants: the quantile rule (the paper's) and the efficient rule in XGBoost, LightGBM
+  and CatBoost with leaves solved (``leaf_solve=True``), ``thresholds="auto"``, and one Newton
+  step per leaf (``leaf_solve=False``, the default). All through ``ASRLRegressor``
+  (intercept = median; its other defaults). ``--models`` picks a subset.
 - Metrics on clean test folds: MAE, MSE, R2 (median and spread over folds); ratio of each
   ASRL variant's MAE to the best peer per cell; mean MAE rank of each ASRL variant among the
   19 peers plus itself.
@@ -73,15 +73,21 @@ PEERS = (
     "HGB squared", "HGB absolute", "HGB quantile 0.5",
 )
 ASRL = {
-    "ASRL XGB quantile": dict(thresholds="quantile"),
-    "ASRL XGB adaptive": dict(thresholds="adaptive"),
-    "ASRL XGB adaptive per-side": dict(thresholds="adaptive", per_side=True),
-    "ASRL XGB adaptive per-side mad": dict(thresholds="adaptive", per_side=True,
-                                           weighting="mad"),
-    "ASRL LGBM quantile": dict(booster="lightgbm"),
-    "ASRL CatBoost quantile": dict(booster="catboost"),
-    "ASRL CatBoost adaptive per-side": dict(thresholds="adaptive", per_side=True,
-                                            booster="catboost"),
+    "ASRL XGB quantile": dict(thresholds="quantile", leaf_solve=True),
+    "ASRL XGB efficient": dict(thresholds="efficient", leaf_solve=True),
+    "ASRL LGBM quantile": dict(booster="lightgbm", leaf_solve=True),
+    "ASRL LGBM efficient": dict(booster="lightgbm", thresholds="efficient", leaf_solve=True),
+    "ASRL CatBoost quantile": dict(booster="catboost", leaf_solve=True),
+    "ASRL CatBoost efficient": dict(booster="catboost", thresholds="efficient",
+                                    leaf_solve=True),
+    # The quantile or the efficient rule, chosen on a held-out 20 % of the training rows.
+    "ASRL XGB auto": dict(thresholds="auto", leaf_solve=True),
+    "ASRL LGBM auto": dict(booster="lightgbm", thresholds="auto", leaf_solve=True),
+    # One Newton step per leaf (leaf_solve=False, the default).
+    "ASRL XGB quantile stepped": dict(thresholds="quantile", leaf_solve=False),
+    "ASRL XGB efficient stepped": dict(thresholds="efficient", leaf_solve=False),
+    "ASRL LGBM quantile stepped": dict(booster="lightgbm", leaf_solve=False),
+    "ASRL CatBoost quantile stepped": dict(booster="catboost", leaf_solve=False),
 }
 
 
@@ -277,6 +283,8 @@ def cv_benchmark(args) -> pd.DataFrame:
         X, y = load_subsample(name, args.max_rows)
         cv = RepeatedKFold(n_splits=args.folds, n_repeats=args.repeats, random_state=0)
         for fold, (tr, te) in enumerate(cv.split(X)):
+            if args.max_folds is not None and fold >= args.max_folds:
+                break
             for noise in args.noises:
                 jobs.append((name, X, y, tr, te, fold, noise))
     out = Parallel(n_jobs=args.jobs, verbose=5)(
@@ -346,7 +354,7 @@ def stability(args) -> pd.DataFrame:
         y_tr = add_noise(y, noise, np.random.default_rng(7))
         med = float(np.median(y_tr))
         for label, kw in (("quantile", dict(thresholds="quantile")),
-                          ("adaptive per-side", dict(thresholds="adaptive", per_side=True))):
+                          ("efficient", dict(thresholds="efficient"))):
             obj = _Recorder(**kw)
             xgb.XGBRegressor(objective=obj, base_score=med, n_estimators=args.rounds,
                              learning_rate=args.lr, max_depth=args.depth, n_jobs=1,
@@ -378,11 +386,16 @@ def speed_benchmark(args) -> dict:
     y = (100 + 3 * X[:, 0] - 2 * X[:, 1] * X[:, 2] + rng.standard_t(2, size=n)).astype(np.float32)
     dtrain = xgb.QuantileDMatrix(X, label=y, max_bin=256)
     med = float(np.median(y))
-    params = dict(max_depth=args.depth, eta=args.lr, tree_method="hist", nthread=1,
+    th = args.speed_threads
+    params = dict(max_depth=args.depth, eta=args.lr, tree_method="hist", nthread=th,
                   base_score=med, max_bin=256)
-    objs = {"quantile": ASRLObjective(),
-            "adaptive per-side": ASRLObjective(thresholds="adaptive", per_side=True)}
-    per: dict[str, list[float]] = {"pseudohuber": [], **{k: [] for k in objs}}
+    objs = {"quantile, one step": ASRLObjective(),
+            "efficient, one step": ASRLObjective(thresholds="efficient")}
+    # Through ASRLRegressor (XGBoost): leaves solved after each tree, the solve included in
+    # the round (its callback runs before the timer's).
+    solved = {"quantile, leaves solved": "quantile", "efficient, leaves solved": "efficient"}
+    per: dict[str, list[float]] = {"pseudohuber": [], **{k: [] for k in [*objs, *solved]}}
+    total: dict[str, list[float]] = {k: [] for k in per}
     # Interleave and keep the best of several repeats: other jobs share the machine.
     for _ in range(args.speed_repeats):
         for key in per:
@@ -391,11 +404,18 @@ def speed_benchmark(args) -> dict:
             if key == "pseudohuber":
                 xgb.train({**params, "objective": "reg:pseudohubererror", "huber_slope": 1.0},
                           dtrain, args.speed_rounds, callbacks=[timer])
-            else:
+            elif key in objs:
                 xgb.train(params, dtrain, args.speed_rounds, obj=objs[key], callbacks=[timer])
+            else:
+                ASRLRegressor(thresholds=solved[key], n_estimators=args.speed_rounds,
+                              learning_rate=args.lr, max_depth=args.depth, n_jobs=th,
+                              booster_params={"callbacks": [timer]}).fit(X, y)
+                start = timer.stamps[0] - (timer.stamps[1] - timer.stamps[0])
+            total[key].append(time.perf_counter() - start)
             stamps = np.diff([start, *timer.stamps])[1:]  # drop the first (warm-up) round
             per[key].append(float(np.median(stamps)))
     out = {k: min(v) for k, v in per.items()}
+    out["fit_s"] = {k: min(v) for k, v in total.items()}
     out["objective_s"] = {}
     pred = np.full(n, med, dtype=np.float32)
     for key, obj in objs.items():
@@ -405,7 +425,7 @@ def speed_benchmark(args) -> dict:
             obj(y, pred)
             ts.append(time.perf_counter() - t0)
         out["objective_s"][key] = min(ts)
-    out.update(rows=n, features=p, rounds=args.speed_rounds)
+    out.update(rows=n, features=p, rounds=args.speed_rounds, threads=th)
     return out
 
 
@@ -453,18 +473,20 @@ def write_markdown(args, s, cells, variants, stab, speed, path: Path, seconds: f
          f"lightgbm {lightgbm.__version__}, catboost {catboost.__version__}, scikit-learn "
          f"{sklearn.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs shared with "
          f"other jobs, {args.jobs} worker processes x 1 thread; "
-         + (f"every fit together {s['seconds'].sum() * args.folds * args.repeats / 60:.1f} "
+         + (f"every fit together "
+            f"{s['seconds'].sum() * (args.max_folds or args.folds * args.repeats) / 60:.1f} "
             "CPU-min."
             if args.report_only else f"total {seconds / 60:.1f} min."),
          "", "## Settings", "",
          f"- Every model: {args.rounds} rounds, learning rate {args.lr}, depth {args.depth} "
          "(LightGBM and HGB: at most 16 leaves), one thread, seed 0.",
-         f"- {args.repeats}x {args.folds}-fold CV, at most {args.max_rows} rows per dataset "
-         "(seeded subsample; chosen so the whole run fits in ~25 min on 2 cores).",
+         f"- {args.repeats}x {args.folds}-fold CV"
+         + (f", only the first {args.max_folds} fold(s) evaluated" if args.max_folds else "")
+         + f", at most {args.max_rows} rows per dataset (seeded subsample).",
          "- Noise in the training labels only (see the module docstring); test folds clean.",
          "- Ratios: median MAE over folds of the ASRL variant / the lowest median MAE of the "
          "19 peers in that cell. Rank: among the 19 peers plus that variant (1 = best).", ""]
-    L += ["## Targets (issue 12)", "",
+    L += ["## Targets (issue 19)", "",
           "| variant | best or within 2 % | share | clean cells within 2 % | cells > 1.05x | "
           "worst ratio | median ratio | mean rank (of 20) |", "|---|---|---|---|---|---|---|---|"]
     for v in variants:
@@ -525,16 +547,27 @@ def write_speed(args, speed: dict, path: Path) -> None:
 
 def speed_lines(args, speed: dict) -> list[str]:
     src = f" (from `{speed['from']}`, a separate `--speed-only` run)" if "from" in speed else ""
+    threads = speed.get("threads", 1)
     L = ["", "## Speed" + src, "",
          f"{speed['rows']:,} rows x {speed['features']} features, {speed['rounds']} "
-         f"rounds, depth {args.depth}, 1 thread, best of {args.speed_repeats} interleaved "
-         "runs (median round, first dropped):", "",
-         "| objective | s per round | ratio to pseudo-Huber | objective call alone |",
-         "|---|---|---|---|",
-         f"| reg:pseudohubererror | {speed['pseudohuber']:.3f} | 1.00 | |"]
-    for key, t_obj in speed["objective_s"].items():
-        L.append(f"| ASRLObjective ({key}) | {speed[key]:.3f} | "
-                 f"{speed[key] / speed['pseudohuber']:.2f}x | {t_obj * 1e3:.0f} ms |")
+         f"rounds, depth {args.depth}, {threads} thread(s), best of {args.speed_repeats} "
+         "interleaved runs (median round, first dropped). One step: `xgb.train` with "
+         "`ASRLObjective`; leaves solved: `ASRLRegressor` (XGBoost), the leaf solve inside "
+         "the round; whole fit: from the start of training (ASRLRegressor: one round "
+         "before the first timed one) to the end of `fit`, including writing the solved "
+         "leaves into the model:", "",
+         "| objective | s per round | ratio to pseudo-Huber | whole fit (s) | objective "
+         "call alone |", "|---|---|---|---|---|",
+         f"| reg:pseudohubererror | {speed['pseudohuber']:.3f} | 1.00 | "
+         f"{speed.get('fit_s', {}).get('pseudohuber', float('nan')):.2f} | |"]
+    keys = [k for k in speed if k not in ("pseudohuber", "objective_s", "fit_s", "rows",
+                                          "features", "rounds", "threads", "from")]
+    for key in keys:
+        t_obj = speed["objective_s"].get(key)
+        L.append(f"| ASRL ({key}) | {speed[key]:.3f} | "
+                 f"{speed[key] / speed['pseudohuber']:.2f}x | "
+                 f"{speed.get('fit_s', {}).get(key, float('nan')):.2f} | "
+                 + (f"{t_obj * 1e3:.0f} ms |" if t_obj is not None else "|"))
     return L
 
 
@@ -545,6 +578,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--models", nargs="*", default=None)
     ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--max-folds", type=int, default=None,
+                    help="evaluate only the first N folds of the CV (a reduced run)")
     ap.add_argument("--max-rows", type=int, default=1500)
     ap.add_argument("--rounds", type=int, default=300)
     ap.add_argument("--lr", type=float, default=0.05)
@@ -553,6 +588,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--speed-rows", type=int, default=1_000_000)
     ap.add_argument("--speed-rounds", type=int, default=8)
     ap.add_argument("--speed-repeats", type=int, default=3)
+    ap.add_argument("--speed-threads", type=int, default=2)
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--report-only", action="store_true",
                     help="re-render the tables from <tag>_folds.csv (no model fits)")

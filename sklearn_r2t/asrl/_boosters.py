@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from ._leaves import LeafSolver, bake_xgboost_leaves
 from ._loss import asrl_loss
 from ._objective import ASRLObjective
 
-__all__ = ["BOOSTERS", "fit_booster"]
+__all__ = ["BOOSTERS", "fit_booster", "leaf_solve_blocker"]
 
 BOOSTERS = ("xgboost", "lightgbm", "catboost")
 _MODULES = {"xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost"}
@@ -29,6 +30,9 @@ _INSTALL = {
     "lightgbm": "pip install lightgbm (the extra [boosters])",
     "catboost": "pip install catboost (the extra [boosters])",
 }
+# booster="catboost" with the leaf solve: Newton steps per leaf (CatBoost's own
+# leaf-estimation loop; with ASRL's majorizing hessian each step is an IRLS step).
+CATBOOST_LEAF_ITERATIONS = 5
 
 
 def import_booster(name: str) -> Any:
@@ -79,15 +83,72 @@ class _CatBoostASRLMetric:
         return error / weight if weight else 0.0
 
 
+def leaf_solve_blocker(name: str, booster_params: dict | None, has_eval_set: bool) -> str | None:
+    """Why the leaf solve cannot run with these settings (``None``: it can)."""
+    extra = booster_params or {}
+    if name == "catboost":
+        return None  # CatBoost solves leaves itself (leaf_estimation_iterations)
+    if has_eval_set:
+        return (f"{name} evaluates eval_set from its own cached predictions, which do not "
+                "see leaf values changed after a tree is grown")
+    if name == "xgboost":
+        if extra.get("booster", "gbtree") != "gbtree":
+            return f"booster_params booster={extra['booster']!r} (only 'gbtree')"
+        if extra.get("multi_strategy", "one_output_per_tree") != "one_output_per_tree":
+            return "booster_params multi_strategy (vector leaves)"
+        if extra.get("num_parallel_tree", 1) != 1:
+            return "booster_params num_parallel_tree > 1"
+    if name == "lightgbm" and extra.get("boosting_type", extra.get("boosting", "gbdt")) != "gbdt":
+        return "booster_params boosting_type other than 'gbdt'"
+    return None
+
+
+def _xgb_leaf_callback(solver: LeafSolver) -> Any:
+    """An XGBoost training callback running the leaf solve after each tree."""
+    from xgboost.callback import TrainingCallback
+
+    class _LeafCallback(TrainingCallback):
+        def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+            solver.after_iteration(model, epoch)
+            return False
+
+    return _LeafCallback()
+
+
+def _xgb_leaves(dleaf: Any) -> Any:
+    # XGBoost predicts leaf ids only for iteration ranges starting at 0 ("Predict leaf
+    # supports only iteration end", gbtree.h); a one-tree slice is O(1) per round.
+    return lambda model, it: model[it:it + 1].predict(dleaf, pred_leaf=True)
+
+
+def _lgb_leaves(X: Any) -> Any:
+    return lambda model, it: model.predict(X, start_iteration=it, num_iteration=1,
+                                           pred_leaf=True)
+
+
+def _lgb_leaf_callback(solver: LeafSolver) -> Any:
+    def callback(env: Any) -> None:
+        # set_leaf_output changes the model (prediction, saving) but not LightGBM's cached
+        # training scores; the solver adds the difference before the next gradients.
+        for ids, values in solver.after_iteration(env.model, env.iteration):
+            for leaf, value in zip(ids.tolist(), values.tolist(), strict=True):
+                env.model.set_leaf_output(env.iteration, leaf, value)
+
+    callback.order = 5  # type: ignore[attr-defined]  # before LightGBM's own callbacks
+    return callback
+
+
 def fit_booster(name: str, p: dict, objective: ASRLObjective, X: Any, y: np.ndarray,
                 sw: np.ndarray, evals: list | None, eval_weights: list | None,
-                metric_settings: dict, verbose: bool) -> tuple[Any, int | None]:
+                metric_settings: dict, verbose: bool,
+                leaf_solve: bool = False) -> tuple[Any, int | None]:
     """Fit booster ``name`` and return ``(model, best_iteration or None)``.
 
     ``p`` holds the shared settings (n_estimators, learning_rate, max_depth,
     min_child_weight, subsample, colsample_bytree, reg_lambda, reg_alpha, gamma, max_bin,
     n_jobs, seed, early_stopping_rounds, eval_metric, booster_params). ``y`` is centred; its
-    intercept is 0.
+    intercept is 0. ``leaf_solve``: leaves solved to their ASRL M-estimates after each tree
+    (see :mod:`._leaves`; the caller checks :func:`leaf_solve_blocker` first).
     """
     lib = import_booster(name)
     es = p["early_stopping_rounds"]
@@ -107,10 +168,22 @@ def fit_booster(name: str, p: dict, objective: ASRLObjective, X: Any, y: np.ndar
             params["eval_metric"] = _ASRLMetric(metric_settings) if is_asrl else metric
         params.update(extra)
         k = 1 if y.ndim == 1 else y.shape[1]
-        model = lib.XGBRegressor(objective=objective,
+        solver = None
+        if leaf_solve:
+            solver = LeafSolver(objective, y, sw, params["learning_rate"], params["reg_lambda"],
+                                params["reg_alpha"], _xgb_leaves(lib.DMatrix(X)),
+                                random_state=p["seed"])
+            # First, so that the user's callbacks see the solved round.
+            params["callbacks"] = [_xgb_leaf_callback(solver), *(params.get("callbacks") or [])]
+        model = lib.XGBRegressor(objective=objective if solver is None else solver,
                                  base_score=0.0 if k == 1 else [0.0] * k, **params)
         model.fit(X, y, sample_weight=sw, eval_set=evals,
                   sample_weight_eval_set=eval_weights, verbose=verbose)
+        if solver is not None:
+            # XGBoost has no leaf setter: write the solved leaves into the model once.
+            model._Booster = bake_xgboost_leaves(model.get_booster(), solver.trees)
+            model.objective, model.callbacks = objective, None  # drop the training state
+            solver.release()
         best = int(model.best_iteration) if es is not None else None
         return model, best
     if name == "lightgbm":
@@ -127,8 +200,14 @@ def fit_booster(name: str, p: dict, objective: ASRLObjective, X: Any, y: np.ndar
             min_child_samples=int(min(20, max(1, X.shape[0] // 20))), verbose=-1,
         )
         params.update(extra)
-        model = lib.LGBMRegressor(objective=objective, **params)
+        solver = None
+        if leaf_solve:
+            solver = LeafSolver(objective, y, sw, params["learning_rate"], params["reg_lambda"],
+                                params["reg_alpha"], _lgb_leaves(X), random_state=p["seed"])
+        model = lib.LGBMRegressor(objective=objective if solver is None else solver, **params)
         fit_kw: dict = {"sample_weight": sw}
+        if solver is not None:
+            fit_kw["callbacks"] = [_lgb_leaf_callback(solver)]
         if evals is not None:
             fit_kw.update(eval_set=evals, eval_sample_weight=eval_weights,
                           eval_metric=_LGBMASRLMetric(metric_settings) if is_asrl else metric)
@@ -137,6 +216,9 @@ def fit_booster(name: str, p: dict, objective: ASRLObjective, X: Any, y: np.ndar
                 callbacks.append(lib.early_stopping(es, first_metric_only=True, verbose=False))
             fit_kw["callbacks"] = callbacks
         model.fit(X, y, **fit_kw)
+        if solver is not None:
+            solver.release()
+            model.objective = model._objective = objective  # drop the training state
         best = int(model.best_iteration_) - 1 if es is not None else None
         return model, best
     # catboost
@@ -158,6 +240,11 @@ def fit_booster(name: str, p: dict, objective: ASRLObjective, X: Any, y: np.ndar
         params["bootstrap_type"] = "No"
     if es is not None:
         params["early_stopping_rounds"] = es
+    if leaf_solve:
+        # CatBoost re-evaluates the objective between leaf-estimation steps, so several
+        # Newton steps with ASRL's majorizing hessian are IRLS steps towards each leaf's
+        # M-estimate. (Its backtracking needs a Python metric class: not used.)
+        params["leaf_estimation_iterations"] = CATBOOST_LEAF_ITERATIONS
     params.update(extra)
     model = lib.CatBoostRegressor(loss_function=objective, **params)
     eval_pool = None

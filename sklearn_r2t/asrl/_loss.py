@@ -10,14 +10,14 @@ The loss of one residual ``r = prediction - target`` with ``a = |r|`` is
                + delta1 * tau * log1p((a - delta2) / tau)      a > delta2    (logarithmic)
 
 with thresholds ``delta1 <= delta2`` and tail scale ``tau`` recomputed from the current
-residuals at every call (see :class:`ASRLObjective` for the two rules, ``"quantile"`` and
-``"adaptive"``). ``delta2`` and ``tau`` may differ between residuals above and below zero
-(per-side statistics). The derivative with respect to ``a`` is ``psi(a) = a``, ``delta1`` and
-``delta1 * tau / (tau + a - delta2)`` on the three regions: value and slope are continuous at
-both thresholds by construction. The per-residual factor ``h = psi(a) / a = delta1 / max(a,
-delta1) * tau / (tau + max(a - delta2, 0))`` gives both the gradient ``h * r`` and the Newton
-weight (hessian) ``h``, a strictly positive majorizer of the loss (the IRLS weight) that is
-exact in the squared region.
+residuals at every call (see :class:`ASRLObjective` for the rules, ``"quantile"``,
+``"efficient"`` and ``"adaptive"``). ``delta2`` and ``tau`` may differ between residuals
+above and below zero (per-side statistics). The derivative with respect to ``a`` is
+``psi(a) = a``, ``delta1`` and ``delta1 * tau / (tau + a - delta2)`` on the three regions:
+value and slope are continuous at both thresholds by construction. The per-residual factor
+``h = psi(a) / a = delta1 / max(a, delta1) * tau / (tau + max(a - delta2, 0))`` gives both
+the gradient ``h * r`` and the Newton weight (hessian) ``h``, a strictly positive majorizer
+of the loss (the IRLS weight) that is exact in the squared region.
 """
 
 from __future__ import annotations
@@ -108,14 +108,14 @@ def asrl_loss(
         Quantile levels of ``|r|`` ending the squared and absolute regions.
     weighting : {"adaptive", "mad"}, default="adaptive"
         Tail scale rule, see :class:`ASRLObjective`.
-    thresholds : {"quantile", "adaptive"} or ASRLThresholds, default=None
+    thresholds : {"quantile", "efficient", "adaptive"} or ASRLThresholds, default=None
         Threshold rule (``None`` means ``"quantile"``, see :class:`ASRLObjective`), or fixed
         statistics used instead of recomputing them from the residuals (for example to
         score a validation set with the training thresholds).
     multioutput : {"uniform_average", "raw_values"}, default="uniform_average"
         Average over outputs or return one value per output.
     per_side : bool, default=False
-        Per-side statistics (``thresholds="adaptive"`` only).
+        Per-side statistics (``thresholds="efficient"`` or ``"adaptive"`` only).
 
     Returns
     -------

@@ -47,10 +47,10 @@ class ASRLLoss(nn.Module):
         Tail scale rule, see :class:`ASRLObjective`.
     reduction : {"mean", "sum", "none"}, default="mean"
         Weighted mean over all elements, sum, or the per-element losses.
-    thresholds : {"quantile", "adaptive"}, default="quantile"
+    thresholds : {"quantile", "efficient", "adaptive"}, default="quantile"
         Threshold rule, see :class:`ASRLObjective`.
     per_side : bool, default=False
-        Per-side statistics (``thresholds="adaptive"`` only).
+        Per-side statistics (``thresholds="efficient"`` or ``"adaptive"`` only).
 
     See Also
     --------

@@ -47,7 +47,8 @@ def _dask(client, X, y, w):
     return Xd, yd, wd
 
 
-@pytest.mark.parametrize("rule", [{}, dict(thresholds="adaptive", per_side=True)])
+@pytest.mark.parametrize("rule", [{}, dict(thresholds="adaptive", per_side=True),
+                                  dict(thresholds="efficient")])
 def test_dask_matches_single_process(client, rule):
     X, y, w = _data()
     params = {"base_score": float(np.median(y)), "max_depth": 3, "eta": 0.3,

@@ -91,7 +91,8 @@ def _check(fn, *inputs):
 
 
 RULES = st.sampled_from([{}, dict(thresholds="adaptive"), dict(thresholds="adaptive",
-                                                                 per_side=True)])
+                                                                 per_side=True),
+                         dict(thresholds="efficient", per_side=True)])
 
 
 @FAST
@@ -156,7 +157,9 @@ def test_fuzz_torch_loss(y, p, w, rule, dtype, weight_as_numpy):
 @given(st.integers(1, 25).flatmap(lambda n: st.tuples(
     arrays(n=n, ndim=2), arrays(n=n),
     st.one_of(st.none(), arrays(n=n, ndim=1))
-)), st.sampled_from([{}, dict(thresholds="adaptive", per_side=True)]))
+)), st.sampled_from([{}, dict(thresholds="adaptive", per_side=True),
+                      dict(thresholds="efficient", leaf_solve=False),
+                      dict(booster="lightgbm", thresholds="efficient")]))
 def test_fuzz_regressor_fit_predict(data, rule):
     X, y, w = data
     est = ASRLRegressor(n_estimators=2, max_depth=2, n_jobs=1, random_state=0, **rule)
