@@ -201,6 +201,9 @@ class Windows:
         The channels.
     step : pandas.Timedelta
         Grid spacing.
+    n_skipped : int
+        Windows dropped for coverage under ``min_coverage`` (partial first and last
+        days included).
     """
 
     X: np.ndarray
@@ -208,6 +211,7 @@ class Windows:
     coverage: np.ndarray
     columns: list
     step: object
+    n_skipped: int = 0
 
 
 def make_windows(
@@ -272,7 +276,8 @@ def make_windows(
     X = values[keep]
     if len(columns) == 1:
         X = X[:, :, 0]
-    return Windows(X=X, start=starts, coverage=coverage[keep], columns=columns, step=step)
+    return Windows(X=X, start=starts, coverage=coverage[keep], columns=columns, step=step,
+                   n_skipped=int(n_windows - keep.sum()))
 
 
 def pyactigraphy_data_dir() -> Path:

@@ -87,6 +87,20 @@ def _unbridge(params, bridge):
     return out
 
 
+class NoWindowsError(CLIError):
+    """A recording without one window of enough coverage (a cohort skips it)."""
+
+
+def fit_setup(args: argparse.Namespace):
+    """The model to fit and the chosen ``(slug, label, estimator)`` methods."""
+    from ..symbolic import HeartRate
+
+    model_cls = _models()[args.model]
+    fit_model = HeartRate() if args.model == "cosinor" else model_cls()
+    registry = method_registry(fit_model, n_jobs=args.n_jobs, n_timesteps=args.n_timesteps)
+    return fit_model, _select_methods(args, registry)
+
+
 def run_fit(args: argparse.Namespace) -> int:
     # 1. everything that can be checked without reading or fitting
     _require("pandas", f"sklearn-r2t {args.command}")
@@ -107,68 +121,11 @@ def run_fit(args: argparse.Namespace) -> int:
     if not args.no_figure:
         _require("matplotlib", "the figure (or pass --no-figure)")
         fig_path = _check_output(args.figure, FIGURE_SUFFIXES, "--figure")
-    from .. import _compare
-    from ..symbolic import HeartRate
+    fit_model, methods = fit_setup(args)
 
-    model_cls = _models()[args.model]
-    fit_model = HeartRate() if args.model == "cosinor" else model_cls()
-    registry = method_registry(fit_model, n_jobs=args.n_jobs, n_timesteps=args.n_timesteps)
-    methods = _select_methods(args, registry)
-
-    # 2. read and window
-    from ..recordings import make_windows, read_recording
-
-    try:
-        frame = read_recording(src, time_column=args.time_column)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise CLIError(f"cannot read {args.file}: {exc}") from exc
-    n_ch = fit_model.n_channels
-    columns = args.columns or list(frame.columns)[: 1 if n_ch == 1 else n_ch]
-    if n_ch > 1 and len(columns) != n_ch:
-        raise CLIError(f"--model {args.model} needs {n_ch} --columns "
-                       f"({', '.join(fit_model.channel_names)}), got {len(columns)}", status=2)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise CLIError(f"{args.file}: no numeric column {missing[0]!r}; columns are "
-                       f"{', '.join(map(str, frame.columns))}", status=2)
-    channels = [columns] if n_ch > 1 else [[c] for c in columns]
-    rows, curves = [], []
-    from tqdm.auto import tqdm
-
+    # 2. read, window and fit
     t0 = time.perf_counter()
-    for chans in channels:
-        win = make_windows(frame, chans, n_timesteps=args.n_timesteps,
-                           window_hours=fit_model.window_hours, start_hour=args.start_hour,
-                           min_coverage=args.min_coverage)
-        name = "+".join(chans)
-        if win.X.shape[0] == 0:
-            raise CLIError(f"{args.file}: no window of {fit_model.window_hours:g} h with at "
-                           f"least {args.min_coverage:.0%} of {name} recorded")
-        X, bridge = _bridge(win.X, args.model)
-        print(f"{src.name} [{name}]: {X.shape[0]} windows of {fit_model.window_hours:g} h "
-              f"from {win.start[0]:%Y-%m-%d %H:%M}, {args.n_timesteps} samples each "
-              f"(every {win.step.total_seconds() / 60:g} min), {len(methods)} method(s)",
-              file=sys.stderr)
-        bar = tqdm(total=len(methods) * X.shape[0], unit="window",
-                   disable=args.no_progress, leave=False, file=sys.stderr)
-        try:
-            for slug, label, est in methods:
-                bar.set_description(label)
-                if not _is_fitted(est):
-                    est.fit(X)
-                params, _ = _compare.transform_batched(est, X, batch_size=args.batch_size,
-                                                       bar=bar)
-                _warn_at_bounds(params, fit_model, label, name, args.model)
-                bounds = None
-                if args.intervals:
-                    bounds = _subsample_intervals(est, X, params, bridge, fit_model, args)
-                params = _unbridge(params, bridge)
-                curves.append((name, label, win, params))
-                rows += _tidy_rows(src.name, name, win, slug, label, params, fit_model,
-                                   args.model, unit=None if args.model != "cosinor" else name,
-                                   bounds=bounds)
-        finally:
-            bar.close()
+    rows, curves, _ = fit_recording(src, methods, fit_model, args)
     _write_table(rows, out)
     print(f"{len(rows)} rows ({len(methods)} method(s)) written to {out} "
           f"in {time.perf_counter() - t0:.1f} s")
@@ -179,7 +136,95 @@ def run_fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warn_at_bounds(params, fit_model, label, channel, model_name) -> None:
+def fit_recording(src, methods, fit_model, args, *, log=None):
+    """Read one recording, cut it into windows and fit every method to them.
+
+    The one reading path of ``fit``, ``compare`` and their cohort runs
+    (:mod:`sklearn_r2t.cohort`). Errors are :class:`CLIError`; a recording without
+    one window of enough coverage raises :class:`NoWindowsError`.
+
+    Parameters
+    ----------
+    src : pathlib.Path
+    methods : list of (slug, label, estimator)
+    fit_model : SymbolicModel
+    args : argparse.Namespace
+        The ``fit`` options (``columns``, ``time_column``, ``n_timesteps``, ...).
+    log : file-like, default=None
+        Where messages go (None: ``sys.stderr``).
+
+    Returns
+    -------
+    rows : list of dict
+        The tidy table's rows.
+    curves : list of (channel, label, Windows, params)
+        The figure's data.
+    summary : dict
+        ``windows_fitted`` and ``windows_skipped`` (under ``--min-coverage``), summed
+        over channels.
+    """
+    from .. import _compare
+    from ..recordings import make_windows, read_recording
+
+    log = sys.stderr if log is None else log
+    try:
+        frame = read_recording(src, time_column=args.time_column)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise CLIError(f"cannot read {src}: {exc}") from exc
+    n_ch = fit_model.n_channels
+    columns = args.columns or list(frame.columns)[: 1 if n_ch == 1 else n_ch]
+    if n_ch > 1 and len(columns) != n_ch:
+        raise CLIError(f"--model {args.model} needs {n_ch} --columns "
+                       f"({', '.join(fit_model.channel_names)}), got {len(columns)}", status=2)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise CLIError(f"{src}: no numeric column {missing[0]!r}; columns are "
+                       f"{', '.join(map(str, frame.columns))}", status=2)
+    channels = [columns] if n_ch > 1 else [[c] for c in columns]
+    rows, curves = [], []
+    summary = {"windows_fitted": 0, "windows_skipped": 0}
+    from tqdm.auto import tqdm
+
+    for chans in channels:
+        win = make_windows(frame, chans, n_timesteps=args.n_timesteps,
+                           window_hours=fit_model.window_hours, start_hour=args.start_hour,
+                           min_coverage=args.min_coverage)
+        name = "+".join(chans)
+        if win.X.shape[0] == 0:
+            raise NoWindowsError(f"{src}: no window of {fit_model.window_hours:g} h with at "
+                                 f"least {args.min_coverage:.0%} of {name} recorded")
+        summary["windows_fitted"] += win.X.shape[0]
+        summary["windows_skipped"] += win.n_skipped
+        # a Cosinor estimator fits any unit itself; the CLI's "cosinor" is a heart-rate fit
+        X, bridge = _bridge(win.X, args.model if fit_model.name != "cosinor" else None)
+        print(f"{src.name} [{name}]: {X.shape[0]} windows of {fit_model.window_hours:g} h "
+              f"from {win.start[0]:%Y-%m-%d %H:%M}, {args.n_timesteps} samples each "
+              f"(every {win.step.total_seconds() / 60:g} min), {len(methods)} method(s)",
+              file=log)
+        bar = tqdm(total=len(methods) * X.shape[0], unit="window",
+                   disable=args.no_progress, leave=False, file=sys.stderr)
+        try:
+            for slug, label, est in methods:
+                bar.set_description(label)
+                if not _is_fitted(est):
+                    est.fit(X)
+                params, _ = _compare.transform_batched(est, X, batch_size=args.batch_size,
+                                                       bar=bar)
+                _warn_at_bounds(params, fit_model, label, name, args.model, file=log)
+                bounds = None
+                if args.intervals:
+                    bounds = _subsample_intervals(est, X, params, bridge, fit_model, args)
+                params = _unbridge(params, bridge)
+                curves.append((name, label, win, params))
+                rows += _tidy_rows(src.name, name, win, slug, label, params, fit_model,
+                                   args.model, unit=None if args.model != "cosinor" else name,
+                                   bounds=bounds)
+        finally:
+            bar.close()
+    return rows, curves, summary
+
+
+def _warn_at_bounds(params, fit_model, label, channel, model_name, file=None) -> None:
     """Say so when a model's prior range clips the fits: the data do not fit its bounds."""
     bounds = np.asarray(fit_model.bounds, dtype=float)
     periods = getattr(fit_model, "param_periods", (None,) * len(bounds))
@@ -193,7 +238,7 @@ def _warn_at_bounds(params, fit_model, label, channel, model_name) -> None:
             hint = "" if model_name == "cosinor" else "; --model cosinor takes any unit"
             print(f"warning: {label} [{channel}]: {fit_model.param_names[j]} is at its "
                   f"bound ({lo:g} or {hi:g}) in {at.mean():.0%} of the windows{hint}",
-                  file=sys.stderr)
+                  file=sys.stderr if file is None else file)
 
 
 def _is_fitted(estimator) -> bool:
