@@ -42,7 +42,7 @@ __all__ = ["MANIFEST_COLUMNS", "find_recordings", "fit_recordings", "transform_d
 
 #: Columns of ``manifest.csv``, in order.
 MANIFEST_COLUMNS = ("file", "status", "message", "days_fitted", "days_skipped", "rows",
-                    "seconds", "part")
+                    "seconds", "cpu_seconds", "part")
 PARTS, DONE, MANIFEST, OPTIONS = "parameters", "_done", "manifest.csv", "_options.json"
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -127,8 +127,8 @@ def run_one(task: Callable, path: Path, output: Path) -> dict:
 
     key = part_name(path)
     record = dict(file=str(path), status="ok", message="", days_fitted=0, days_skipped=0,
-                  rows=0, seconds=math.nan, part="")
-    t0 = time.perf_counter()
+                  rows=0, seconds=math.nan, cpu_seconds=math.nan, part="")
+    t0, c0 = time.perf_counter(), time.thread_time()
     try:
         frame, summary, message = task(path)
         part = output / PARTS / f"{key}.parquet"
@@ -141,7 +141,10 @@ def run_one(task: Callable, path: Path, output: Path) -> dict:
     except Exception as exc:  # one bad file never stops the cohort
         text = str(exc) if isinstance(exc, CLIError) else f"{type(exc).__name__}: {exc}"
         record.update(status="failed", message=text)
-    record["seconds"] = round(time.perf_counter() - t0, 4)
+    # wall and CPU time (this thread's): far apart, the file system or the machine's
+    # other work held the file up
+    record.update(seconds=round(time.perf_counter() - t0, 4),
+                  cpu_seconds=round(time.thread_time() - c0, 4))
     _atomic_write(output / DONE / f"{key}.json",
                   lambda tmp: tmp.write_text(json.dumps(record)))
     return record
@@ -234,7 +237,7 @@ def _distributed(task, todo, output, client) -> Iterator[dict]:
                 record = dict(file=str(path), status="failed", message=(
                     f"{type(exc).__name__}: {exc} (the worker fitting it died: out of "
                     "memory?)"), days_fitted=0, days_skipped=0, rows=0, seconds=math.nan,
-                    part="")
+                    cpu_seconds=math.nan, part="")
             fut.release()
             submit(1)
             yield record
@@ -292,7 +295,7 @@ def _write_manifest(output: Path, paths, records):
     import pandas as pd
 
     empty = dict(status="pending", message="", days_fitted=0, days_skipped=0, rows=0,
-                 seconds=math.nan, part="")
+                 seconds=math.nan, cpu_seconds=math.nan, part="")
     rows = [records.get(os.path.abspath(p), {**empty, "file": str(p)}) for p in paths]
     manifest = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
     _atomic_write(output / MANIFEST, lambda tmp: manifest.to_csv(tmp, index=False))
@@ -418,7 +421,8 @@ def fit_recordings(
         ``status`` (``ok``, ``skipped`` when no window has enough coverage,
         ``failed``), ``message`` (the error, or warnings such as a parameter stuck
         at its bound), ``days_fitted``, ``days_skipped`` (under ``min_coverage``),
-        ``rows``, ``seconds`` and ``part``.
+        ``rows``, ``seconds`` (wall), ``cpu_seconds`` (the fitting thread's CPU time)
+        and ``part``.
 
     See Also
     --------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import io
+import logging
 import os
 import sys
 import time
@@ -127,6 +128,8 @@ def run_cohort(args: argparse.Namespace) -> int:
         if client is not None:
             client.close()
         if cluster is not None:
+            # a loaded machine takes more than the nanny's 4 s to stop a worker: not news
+            logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
             cluster.close()
     seconds = time.perf_counter() - t0
     counts = manifest["status"].value_counts()
