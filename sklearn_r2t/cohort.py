@@ -233,10 +233,10 @@ def _distributed(task, todo, output, client) -> Iterator[dict]:
             path = which.pop(fut.key)
             try:
                 record = fut.result()
-            except Exception as exc:  # the worker died (memory limit?) or was lost
+            except Exception as exc:  # a worker died (memory limit?), or cannot write
                 record = dict(file=str(path), status="failed", message=(
-                    f"{type(exc).__name__}: {exc} (the worker fitting it died: out of "
-                    "memory?)"), days_fitted=0, days_skipped=0, rows=0, seconds=math.nan,
+                    f"the task did not finish on its worker: {type(exc).__name__}: {exc}"),
+                    days_fitted=0, days_skipped=0, rows=0, seconds=math.nan,
                     cpu_seconds=math.nan, part="")
             fut.release()
             submit(1)
@@ -264,6 +264,8 @@ def run_cohort(
 
     output = Path(output)
     _check_folder(output, options, overwrite)
+    inside = output.resolve()
+    paths = [p for p in paths if inside not in Path(p).resolve().parents]  # our own files
     records: dict[str, dict] = {}
     todo = []
     for path in paths:

@@ -175,6 +175,16 @@ def test_cohort_usage_errors(cohort, argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_output_inside_the_inputs_is_not_read(cohort):
+    """``cohort/**/*.csv`` with the results in ``cohort/out``: the manifest is no input."""
+    pattern = str(cohort / "**" / "*.csv")
+    for _ in range(2):
+        assert main(["fit", pattern, "--output", str(cohort / "out"), *ARGS]) == 1
+    manifest = pd.read_csv(cohort / "out" / "manifest.csv")
+    assert len(manifest) == 5
+    assert not manifest["file"].str.startswith(str(cohort / "out")).any()
+
+
 def test_find_recordings(cohort):
     names = [p.name for p in find_recordings(str(cohort / "*.csv"))]
     assert names == ["a.csv", "b.csv", "broken.csv", "c.csv", "short.csv"]
