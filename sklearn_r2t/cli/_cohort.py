@@ -30,8 +30,12 @@ _TASK_OPTIONS = (*_RESULT_OPTIONS, "n_jobs", "batch_size")
 
 def is_cohort(args: argparse.Namespace) -> bool:
     """Several recordings, a folder, a pattern, or a cohort option."""
+    from ..cohort import _GLOB_CHARS
+
     files = args.files
-    return (len(files) > 1 or not Path(files[0]).is_file() or args.workers is not None
+    one = Path(files[0])
+    pattern = not one.is_file() and _GLOB_CHARS.search(files[0]) is not None
+    return (len(files) > 1 or one.is_dir() or pattern or args.workers is not None
             or args.scheduler is not None or args.overwrite)
 
 
