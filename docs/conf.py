@@ -40,6 +40,7 @@ numpydoc_xref_param_type = False
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-r2t {version}"
 html_static_path = ["_static"]
+html_css_files = ["custom.css"]  # wrap long lines in code blocks
 templates_path = ["_templates"]
 html_theme_options = {
     "navigation_with_keys": False,

@@ -21,7 +21,14 @@ __all__ = ["BOOSTERS", "fit_booster"]
 
 BOOSTERS = ("xgboost", "lightgbm", "catboost")
 _MODULES = {"xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost"}
-_EXTRA = "pip install 'sklearn-r2t[boosters]'"
+# what installs each booster: the extra of pyproject.toml that provides it, and the
+# plain pip command (the package installs from a clone until it is published)
+_INSTALL = {
+    "xgboost": "pip install xgboost-cpu (CPU only, about 6 MB; the extra [xgboost-cpu]) "
+               "or pip install xgboost (with CUDA; the extra [xgboost])",
+    "lightgbm": "pip install lightgbm (the extra [boosters])",
+    "catboost": "pip install catboost (the extra [boosters])",
+}
 
 
 def import_booster(name: str) -> Any:
@@ -30,7 +37,8 @@ def import_booster(name: str) -> Any:
         return importlib.import_module(_MODULES[name])
     except ImportError as exc:  # optional dependency
         raise ImportError(
-            f"booster={name!r} needs the {name} package: {_EXTRA} (or pip install {name})."
+            f"booster={name!r} needs the {name} package, which is not installed: "
+            f"{_INSTALL[name]}."
         ) from exc
 
 

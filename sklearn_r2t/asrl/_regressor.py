@@ -88,8 +88,9 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
     per_side : bool, default=False
         With ``thresholds="adaptive"``, separate statistics for residuals above and below 0.
     booster : {"xgboost", "lightgbm", "catboost"}, default="xgboost"
-        Boosting library (LightGBM and CatBoost are optional: ``pip install
-        'sklearn-r2t[boosters]'``). LightGBM grows trees of at most ``2**max_depth``
+        Boosting library, each optional: XGBoost from the extra ``[xgboost-cpu]`` (or
+        ``[xgboost]``), LightGBM and CatBoost from ``[boosters]``. LightGBM grows trees of
+        at most ``2**max_depth``
         leaves of at least ``min(20, n_samples // 20)`` rows; CatBoost grows symmetric trees
         of depth ``max_depth``, ignores ``min_child_weight``, has no ``reg_alpha``/``gamma``,
         and gives the objective blocks of at most 1,000 rows (statistics per block).

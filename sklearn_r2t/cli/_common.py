@@ -15,7 +15,6 @@ from pathlib import Path
 MODEL_NAMES = ("heart_rate", "skin_temperature", "spo2", "wearable", "cosinor")
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet")
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
-INSTALL_HINT = 'pip install "sklearn-r2t[cli]"'
 
 
 class CLIError(Exception):
@@ -54,7 +53,8 @@ def method_registry(model, n_jobs=None, n_timesteps: int = 96) -> dict:
 
 def _require(module: str, what: str) -> None:
     if importlib.util.find_spec(module) is None:
-        raise CLIError(f"{what} needs {module}, which is not installed: {INSTALL_HINT}")
+        raise CLIError(f"{what} needs {module}, which is not installed: pip install "
+                       f"{module} (or the extra [cli]: pandas, matplotlib, pyarrow)")
 
 
 def _check_output(path: str, suffixes: Sequence[str], what: str) -> Path:

@@ -101,6 +101,50 @@ def fit_setup(args: argparse.Namespace):
     return fit_model, _select_methods(args, registry)
 
 
+def read_for_fit(src, fit_model, args, log=None):
+    """Read a recording and choose its signal column(s): the reading step of ``fit``,
+    ``compare`` and their cohort runs (:mod:`sklearn_r2t.cohort`).
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+    columns : list of str
+    """
+    from ..recordings import default_signal, read_recording
+
+    log = sys.stderr if log is None else log
+
+    try:
+        frame = read_recording(src, time_column=args.time_column,
+                               date_column=args.date_column, timezone=args.timezone)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise CLIError(f"cannot read {src}: {exc}") from exc
+    n_ch = fit_model.n_channels
+    if args.columns:
+        columns = args.columns
+    elif n_ch == 1:
+        columns = [default_signal(frame)]
+    else:
+        columns = list(frame.columns)[:n_ch]
+    if n_ch > 1 and len(columns) != n_ch:
+        raise CLIError(f"--model {args.model} needs {n_ch} --columns "
+                       f"({', '.join(fit_model.channel_names)}), got {len(columns)}", status=2)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        dropped = frame.attrs.get("dropped_columns", {})
+        why = f" ({missing[0]} is {dropped[missing[0]]})" if missing[0] in dropped else ""
+        raise CLIError(f"{src}: no numeric column {missing[0]!r}{why}; columns are "
+                       f"{', '.join(map(str, frame.columns))}", status=2)
+    _report_reading(src.name, frame, log)
+    if not args.columns:
+        units = frame.attrs.get("units", {})
+        others = [str(c) for c in frame.columns if c not in columns]
+        print(f"{src.name}: signal {', '.join(_with_unit(c, units) for c in columns)}"
+              + (f" (other columns: {', '.join(others)}; choose with --columns)"
+                 if others else ""), file=log)
+    return frame, columns
+
+
 def run_fit(args: argparse.Namespace) -> int:
     # 1. everything that can be checked without reading or fitting
     _require("pandas", f"sklearn-r2t {args.command}")
@@ -109,13 +153,17 @@ def run_fit(args: argparse.Namespace) -> int:
     src = Path(args.file)
     if not src.is_file():
         raise CLIError(f"no such file: {args.file}", status=2)
-    from ..recordings import READERS
+    from ..recordings import COMPRESSIONS, READERS, _split_suffix
 
-    if src.suffix.lower() in (".parquet", ".pq"):
+    fmt, _ = _split_suffix(src)
+    if fmt in (".parquet", ".pq"):
         _require("pyarrow", "reading Parquet")
-    if src.suffix.lower() not in READERS:
-        raise CLIError(f"{args.file}: unknown file type {src.suffix!r}; expected "
-                       f"{', '.join(sorted(READERS))}", status=2)
+    if fmt not in READERS:
+        raise CLIError(f"{args.file}: unknown file type {''.join(src.suffixes[-2:])!r}; "
+                       f"expected {', '.join(sorted(READERS))} (also compressed: "
+                       f"{', '.join(COMPRESSIONS)})", status=2)
+    if args.timezone is not None:
+        _check_timezone(args.timezone)
     out = _check_output(args.output, TABLE_SUFFIXES, "--output")
     fig_path = None
     if not args.no_figure:
@@ -123,33 +171,99 @@ def run_fit(args: argparse.Namespace) -> int:
         fig_path = _check_output(args.figure, FIGURE_SUFFIXES, "--figure")
     fit_model, methods = fit_setup(args)
 
-    # 2. read, window and fit
+    # 2. read
+    frame, columns = read_for_fit(src, fit_model, args)
+
+    # 3. window and fit
     t0 = time.perf_counter()
-    rows, curves, _ = fit_recording(src, methods, fit_model, args)
+    rows, curves = fit_recording(
+        frame, methods, fit_model, args.model, columns=columns, file=src.name,
+        n_timesteps=args.n_timesteps, start_hour=args.start_hour,
+        min_coverage=args.min_coverage, intervals=args.intervals,
+        random_state=args.random_state, batch_size=args.batch_size,
+        progress=not args.no_progress,
+    )
     _write_table(rows, out)
     print(f"{len(rows)} rows ({len(methods)} method(s)) written to {out} "
           f"in {time.perf_counter() - t0:.1f} s")
     if fig_path is not None:
         plot_recording(curves, fit_model, args.model, fig_path, title=src.name,
-                       max_windows=args.max_windows)
+                       max_windows=args.max_windows, units=frame.attrs.get("units", {}),
+                       clock=_clock_name(curves[0][2]))
         print(f"figure written to {fig_path}")
     return 0
 
 
-def fit_recording(src, methods, fit_model, args, *, log=None):
-    """Read one recording, cut it into windows and fit every method to them.
+def _check_timezone(name: str) -> None:
+    import zoneinfo
 
-    The one reading path of ``fit``, ``compare`` and their cohort runs
-    (:mod:`sklearn_r2t.cohort`). Errors are :class:`CLIError`; a recording without
-    one window of enough coverage raises :class:`NoWindowsError`.
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise CLIError(f"--timezone {name!r} is not a known time zone (IANA names such "
+                       "as Europe/Berlin, America/New_York or UTC)", status=2) from exc
+
+
+def _with_unit(column, units) -> str:
+    return f"{column} ({units[column]})" if units.get(column) else str(column)
+
+
+def _report_reading(name: str, frame, log=None) -> None:
+    """One line each: where the times' zone came from, what was dropped or merged."""
+    log = sys.stderr if log is None else log
+    attrs = frame.attrs
+    source = attrs.get("time_zone_source") or "no zone in the file"
+    tz = frame.index.tz
+    if tz is None:
+        print(f"{name}: times without a zone ({source}): days cut at midnight of the clock "
+              "as written", file=log)
+    else:
+        print(f"{name}: times in {tz} ({source}): days cut at local midnight",
+              file=log)
+    if tz is not None and str(tz) == "UTC" and "timezone=" not in source:
+        print(f"{name}: the file gives UTC times only: days and acrophases are in UTC; "
+              "pass --timezone (e.g. Europe/London) to cut days in local time",
+              file=log)
+    dropped = attrs.get("dropped_columns") or {}
+    if dropped:
+        print(f"{name}: ignored column(s): "
+              + ", ".join(f"{c} ({why})" for c, why in dropped.items()), file=log)
+    for note in attrs.get("notes") or []:
+        print(f"{name}: {note}", file=log)
+
+
+def _clock_name(win) -> str:
+    """What an acrophase's clock is: local clock (naive), UTC or a named zone."""
+    if win.timezone is None:
+        return "local clock"
+    if win.timezone == "UTC":
+        return "UTC clock"
+    return f"{win.timezone} clock"
+
+
+def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
+                  n_timesteps=96, start_hour=0.0, min_coverage=0.5, intervals=0,
+                  random_state=0, batch_size=50, progress=False, log=None):
+    """Window one recording and fit every method to every window.
+
+    The single-file path of ``fit`` and ``compare``: each channel (or the group of
+    channels of a multi-channel model) is cut into windows with
+    :func:`~sklearn_r2t.recordings.make_windows` and fitted; windows left out are
+    kept in the table with their coverage and the reason, and counted in the log.
 
     Parameters
     ----------
-    src : pathlib.Path
+    frame : pandas.DataFrame
+        From :func:`~sklearn_r2t.recordings.read_recording`.
     methods : list of (slug, label, estimator)
     fit_model : SymbolicModel
-    args : argparse.Namespace
-        The ``fit`` options (``columns``, ``time_column``, ``n_timesteps``, ...).
+        The model the estimators fit (``HeartRate`` for ``model_name='cosinor'``).
+    model_name : str
+        CLI name of the model.
+    columns : list of str
+        Signal columns; each is fitted apart unless the model has several channels.
+    file : str
+        Name written in the table's ``file`` column.
     log : file-like, default=None
         Where messages go (None: ``sys.stderr``).
 
@@ -158,70 +272,78 @@ def fit_recording(src, methods, fit_model, args, *, log=None):
     rows : list of dict
         The tidy table's rows.
     curves : list of (channel, label, Windows, params)
-        The figure's data.
-    summary : dict
-        ``windows_fitted`` and ``windows_skipped`` (under ``--min-coverage``), summed
-        over channels.
+        For :func:`plot_recording`.
     """
-    from .. import _compare
-    from ..recordings import make_windows, read_recording
-
-    log = sys.stderr if log is None else log
-    try:
-        frame = read_recording(src, time_column=args.time_column)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise CLIError(f"cannot read {src}: {exc}") from exc
-    n_ch = fit_model.n_channels
-    columns = args.columns or list(frame.columns)[: 1 if n_ch == 1 else n_ch]
-    if n_ch > 1 and len(columns) != n_ch:
-        raise CLIError(f"--model {args.model} needs {n_ch} --columns "
-                       f"({', '.join(fit_model.channel_names)}), got {len(columns)}", status=2)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise CLIError(f"{src}: no numeric column {missing[0]!r}; columns are "
-                       f"{', '.join(map(str, frame.columns))}", status=2)
-    channels = [columns] if n_ch > 1 else [[c] for c in columns]
-    rows, curves = [], []
-    summary = {"windows_fitted": 0, "windows_skipped": 0}
     from tqdm.auto import tqdm
 
+    from .. import _compare
+    from ..recordings import make_windows
+
+    n_ch = fit_model.n_channels
+    channels = [columns] if n_ch > 1 else [[c] for c in columns]
+    units = frame.attrs.get("units", {})
+    rows, curves = [], []
     for chans in channels:
-        win = make_windows(frame, chans, n_timesteps=args.n_timesteps,
-                           window_hours=fit_model.window_hours, start_hour=args.start_hour,
-                           min_coverage=args.min_coverage)
+        win = make_windows(frame, chans, n_timesteps=n_timesteps,
+                           window_hours=fit_model.window_hours, start_hour=start_hour,
+                           min_coverage=min_coverage)
         name = "+".join(chans)
+        _report_windows(file, name, win, fit_model.window_hours, min_coverage, log)
         if win.X.shape[0] == 0:
-            raise NoWindowsError(f"{src}: no window of {fit_model.window_hours:g} h with at "
-                                 f"least {args.min_coverage:.0%} of {name} recorded")
-        summary["windows_fitted"] += win.X.shape[0]
-        summary["windows_skipped"] += win.n_skipped
+            raise NoWindowsError(f"{file}: no window of {fit_model.window_hours:g} h with at "
+                           f"least {min_coverage:.0%} of {name} recorded (coverage of "
+                           "each: " + ", ".join(f"{c:.0%}" for c in win.skipped["coverage"])
+                           + ")")
         # a Cosinor estimator fits any unit itself; the CLI's "cosinor" is a heart-rate fit
-        X, bridge = _bridge(win.X, args.model if fit_model.name != "cosinor" else None)
-        print(f"{src.name} [{name}]: {X.shape[0]} windows of {fit_model.window_hours:g} h "
-              f"from {win.start[0]:%Y-%m-%d %H:%M}, {args.n_timesteps} samples each "
-              f"(every {win.step.total_seconds() / 60:g} min), {len(methods)} method(s)",
-              file=log)
-        bar = tqdm(total=len(methods) * X.shape[0], unit="window",
-                   disable=args.no_progress, leave=False, file=sys.stderr)
+        X, bridge = _bridge(win.X, model_name if fit_model.name != "cosinor" else None)
+        unit = units.get(chans[0]) if model_name == "cosinor" and n_ch == 1 else None
+        clock = _clock_name(win)
+        bar = tqdm(total=len(methods) * X.shape[0], unit="window", disable=not progress,
+                   leave=False, file=sys.stderr)
         try:
             for slug, label, est in methods:
                 bar.set_description(label)
                 if not _is_fitted(est):
                     est.fit(X)
-                params, _ = _compare.transform_batched(est, X, batch_size=args.batch_size,
+                params, _ = _compare.transform_batched(est, X, batch_size=batch_size,
                                                        bar=bar)
-                _warn_at_bounds(params, fit_model, label, name, args.model, file=log)
+                _warn_at_bounds(params, fit_model, label, name, model_name, file=log)
                 bounds = None
-                if args.intervals:
-                    bounds = _subsample_intervals(est, X, params, bridge, fit_model, args)
+                if intervals:
+                    bounds = _subsample_intervals(est, X, params, bridge, fit_model,
+                                                  intervals, random_state, batch_size)
                 params = _unbridge(params, bridge)
                 curves.append((name, label, win, params))
-                rows += _tidy_rows(src.name, name, win, slug, label, params, fit_model,
-                                   args.model, unit=None if args.model != "cosinor" else name,
-                                   bounds=bounds)
+                rows += _tidy_rows(file, name, win, slug, label, params, fit_model,
+                                   model_name, unit=unit, bounds=bounds, clock=clock)
+                rows += _skipped_rows(file, name, win, slug, label, fit_model, model_name,
+                                      unit=unit, clock=clock, bounds=bounds is not None)
         finally:
             bar.close()
-    return rows, curves, summary
+    rows.sort(key=lambda r: (r["channel"], r["method"], r["window_start"]))
+    return rows, curves
+
+
+def _report_windows(file, name, win, window_hours, min_coverage, log=None) -> None:
+    n_skip = len(win.skipped)
+    first = win.start[0] if len(win.start) else None
+    text = (f"{file} [{name}]: {len(win.start)} windows of {window_hours:g} h fitted"
+            + (f" from {first:%Y-%m-%d %H:%M}" if first is not None else "")
+            + f", {win.X.shape[1] if win.X.size else 0} samples each "
+            f"(every {win.step.total_seconds() / 60:g} min)")
+    if n_skip:
+        empty = int((win.skipped["coverage"] == 0).sum())
+        text += (f"; {n_skip} skipped ({n_skip - empty} under --min-coverage "
+                 f"{min_coverage:.0%}, {empty} without data; listed in the table with "
+                 "status 'skipped')")
+    print(text, file=sys.stderr if log is None else log)
+    hours = np.concatenate([win.hours, win.skipped["hours"].to_numpy(dtype=float)])
+    odd = hours[np.abs(hours - window_hours) > 1e-6]
+    if odd.size:
+        kinds = ", ".join(f"{int((odd == h).sum())} of {h:g} h" for h in np.unique(odd))
+        print(f"{file} [{name}]: daylight-saving changes: windows {kinds} (clock-time "
+              "grid: the skipped hour is missing data, a repeated hour is averaged; "
+              "column 'hours')", file=sys.stderr if log is None else log)
 
 
 def _warn_at_bounds(params, fit_model, label, channel, model_name, file=None) -> None:
@@ -247,8 +369,8 @@ def _is_fitted(estimator) -> bool:
     return is_fitted(estimator)
 
 
-def _subsample_intervals(est, X, params, bridge, fit_model, args):
-    """5th and 95th percentiles of each parameter over ``args.intervals`` refits.
+def _subsample_intervals(est, X, params, bridge, fit_model, n, random_state, batch_size):
+    """5th and 95th percentiles of each parameter over ``n`` refits.
 
     Each refit drops a random 30 % of the window's samples (set to NaN, which every
     estimator reads as missing). The spread says how much an estimate depends on
@@ -262,12 +384,11 @@ def _subsample_intervals(est, X, params, bridge, fit_model, args):
     from .. import _compare
     from ..symbolic import circular_difference
 
-    rng = np.random.default_rng(args.random_state)
-    n = args.intervals
+    rng = np.random.default_rng(random_state)
     Xr = np.repeat(X, n, axis=0)
     drop = rng.random(Xr.shape[:2]) < 0.3
     Xr[drop] = np.nan
-    reps, _ = _compare.transform_batched(est, Xr, batch_size=args.batch_size)
+    reps, _ = _compare.transform_batched(est, Xr, batch_size=batch_size)
     reps = _unbridge(reps, bridge).reshape(X.shape[0], n, -1)
     point = _unbridge(params, bridge)
     periods = getattr(fit_model, "param_periods", (None,) * point.shape[1])
@@ -284,13 +405,33 @@ def _subsample_intervals(est, X, params, bridge, fit_model, args):
     return lower, upper
 
 
+def _round(value: float, period=None) -> float:
+    """Table precision: 5 significant digits; clock times to 0.001 h (3.6 s)."""
+    if math.isnan(value):
+        return value
+    if period is not None:
+        return round(value, 3) % period
+    return float(f"{value:.5g}")
+
+
+def _param_unit(j, fit_model, unit, clock) -> str:
+    """A parameter's unit: clock hours for phases; the signal's unit for a cosinor."""
+    periods = getattr(fit_model, "param_periods", (None,) * fit_model.n_params)
+    if periods[j] is not None:
+        return f"h ({clock})"
+    return (fit_model.param_units[j] if unit is None else unit).replace("degC", "°C")
+
+
 def _tidy_rows(file, channel, win, slug, label, params, fit_model, model_name, unit=None,
-               bounds=None):
+               bounds=None, clock="local clock"):
     rows = []
-    names, units = fit_model.param_names, fit_model.param_units
+    names = fit_model.param_names
     periods = getattr(fit_model, "param_periods", (None,) * len(names))
+    if model_name == "cosinor" and unit is None:
+        unit = ""  # a cosinor in the signal's unit, which the reader does not know
     for i, start in enumerate(win.start):
         offset = start.hour + start.minute / 60  # acrophases as clock time
+        failed = bool(np.isnan(params[i]).all())
         for j, pname in enumerate(names):
             value = float(params[i, j])
             extra = {}
@@ -300,11 +441,32 @@ def _tidy_rows(file, channel, win, slug, label, params, fit_model, model_name, u
                 value = (value + offset) % periods[j]
                 # clock times: ``lower`` > ``upper`` when the interval spans midnight
                 extra = {k: (v + offset) % periods[j] for k, v in extra.items()}
+            extra = {k: _round(v, periods[j]) for k, v in extra.items()}
             rows.append(dict(
                 file=file, channel=channel, window_start=start.isoformat(),
-                coverage=round(float(win.coverage[i]), 4), method=slug, label=label,
-                model=model_name, parameter=pname, value=value, **extra,
-                unit="h (clock)" if periods[j] is not None else (unit or units[j]),
+                hours=round(float(win.hours[i]), 3), coverage=round(float(win.coverage[i]), 3),
+                status="failed" if failed else "fitted", method=slug, label=label,
+                model=model_name, parameter=pname, value=_round(value, periods[j]), **extra,
+                unit=_param_unit(j, fit_model, unit, clock),
+            ))
+    return rows
+
+
+def _skipped_rows(file, channel, win, slug, label, fit_model, model_name, unit=None,
+                  clock="local clock", bounds=False):
+    """Rows of the windows that were not fitted: NaN values, coverage and reason."""
+    rows = []
+    if model_name == "cosinor" and unit is None:
+        unit = ""
+    for _, w in win.skipped.iterrows():
+        for j, pname in enumerate(fit_model.param_names):
+            extra = dict(lower=math.nan, upper=math.nan) if bounds else {}
+            rows.append(dict(
+                file=file, channel=channel, window_start=w["start"].isoformat(),
+                hours=round(float(w["hours"]), 3), coverage=round(float(w["coverage"]), 3),
+                status=f"skipped: {w['reason']}", method=slug, label=label,
+                model=model_name, parameter=pname, value=math.nan, **extra,
+                unit=_param_unit(j, fit_model, unit, clock),
             ))
     return rows
 

@@ -71,10 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
             help=("fit a symbolic model to every day of a recording" if name == "fit" else
                   "fit every method to every day of a recording, side by side"),
             description=(
-                "Read FILE (CSV/TSV/Parquet with a timestamp column, or Actiwatch .AWD), "
-                "resample onto the model's grid, cut into windows (days), fit "
+                "Read FILE (CSV/TSV/TXT/Parquet with a timestamp column, also .gz/.zip, "
+                "vendor exports with metadata lines; Actiwatch .AWD; .agd/.mtn through "
+                "pyActigraphy), resample onto the model's grid, cut into windows (days, "
+                "in the recording's local time), fit "
                 + ("the chosen method(s)" if name == "fit" else "every method")
-                + " and write a tidy table of parameters per window plus a figure."
+                + " and write a tidy table of parameters per window (skipped windows "
+                "too, with the reason) plus a figure."
             ),
         )
         p.add_argument("files", metavar="FILE", nargs="*",
@@ -95,11 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--columns", nargs="+", metavar="COL",
                        help="signal column(s); default: the first (each is fitted apart)")
         p.add_argument("--time-column", default=None,
-                       help="timestamp column of a table (default: the first that parses)")
+                       help="timestamp column of a table (default: the first that parses, "
+                            "or a date column beside a time-of-day column)")
+        p.add_argument("--date-column", default=None,
+                       help="with a time column of times of day only (HH:MM:SS): the "
+                            "column with each row's date or day number")
+        p.add_argument("--timezone", default=None, metavar="ZONE",
+                       help="IANA zone whose civil days define the windows, e.g. "
+                            "Europe/Berlin; naive times are taken as written in it "
+                            "(default: the file's own zone or offsets; naive times as "
+                            "written)")
         p.add_argument("--start-hour", type=_hour, default=0.0,
                        help="clock hour at which windows start (default: 0, midnight)")
         p.add_argument("--min-coverage", type=_fraction, default=0.5,
-                       help="drop windows with less recorded (default: 0.5)")
+                       help="skip windows with less recorded; they stay in the table with "
+                            "status 'skipped' (default: 0.5)")
         p.add_argument("--n-timesteps", type=_positive_int, default=96,
                        help="grid points per window (default: 96, one every 15 min)")
         stem = "{stem}"
@@ -116,8 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--random-state", type=_seed, default=0,
                        help="seed of --intervals (default: 0)")
         p.add_argument("--no-figure", action="store_true", help="write no figure")
-        p.add_argument("--max-windows", type=_positive_int, default=7,
-                       help="windows drawn in the figure (default: 7)")
+        p.add_argument("--max-windows", type=_positive_int, default=28,
+                       help="windows drawn in the figure, seven to a row (default: 28)")
         p.add_argument("--n-jobs", type=_n_jobs, default=None,
                        help="joblib workers over windows (default: 1; -1: all cores)")
         p.add_argument("--batch-size", type=_positive_int, default=50, help=argparse.SUPPRESS)

@@ -10,68 +10,135 @@ import math
 import numpy as np
 
 
-def plot_recording(curves, fit_model, model_name, path, title="", max_windows=7) -> None:
-    """Figure of ``fit``/``compare``: each window's data and fitted curves.
+def plot_recording(curves, fit_model, model_name, path, title="", max_windows=28,
+                   units=None, clock="local clock") -> None:
+    """Figure of ``fit``/``compare``: every day at a glance.
 
-    One row per channel, one column per window (the first ``max_windows``); each
-    row's legend gives each method's median parameters over all windows.
+    One small panel per window (up to ``max_windows``, seven to a row, one block of
+    rows per channel) with the 15-minute means and the fitted curve(s). With up to
+    three methods each curve is drawn; with more (``compare``), the panels show the
+    median curve over the methods and the band they span, and a last row shows each
+    method's parameters day by day, so methods that disagree stand out. Legends sit
+    below the panels, never on the data; axes carry the units.
+
+    Parameters
+    ----------
+    curves : list of (channel, label, Windows, params)
+        ``params`` in the recording's units, one row per window.
+    units : dict of str -> str, default=None
+        Unit of each channel, for the y axes.
+    clock : str, default="local clock"
+        What the x axis' hours are.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    units = units or {}
     by_channel: dict = {}
     for name, label, win, params in curves:
         by_channel.setdefault(name, []).append((label, win, params))
-    n_rows = len(by_channel)
-    n_cols = min(max_windows, max(len(v[0][1].start) for v in by_channel.values()))
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.6 * n_cols + 4.2, 2.8 * n_rows + 0.6),
-                             squeeze=False, sharey="row")
+    n_methods = max(len(v) for v in by_channel.values())
+    many = n_methods > 3
+    n_days = max(len(v[0][1].start) for v in by_channel.values())
+    shown = min(max_windows, n_days)
+    n_cols = min(7, shown)
+    rows_per_channel = math.ceil(shown / n_cols)
+    periods = getattr(fit_model, "param_periods", (None,) * fit_model.n_params)
+    n_summary = fit_model.n_params if many else 0
+    n_rows = rows_per_channel * len(by_channel) + (1 if many else 0)
+    fig = plt.figure(figsize=(2.15 * n_cols + 0.8, 1.75 * n_rows + 1.3))
+    grid = fig.add_gridspec(n_rows, max(n_cols, n_summary), hspace=0.75, wspace=0.12)
     t_hours = fit_model.t_hours(curves[0][2].X.shape[1])
-    for r, (name, entries) in enumerate(by_channel.items()):
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    handles = {}
+    for b, (name, entries) in enumerate(by_channel.items()):
         win = entries[0][1]
         Xw = win.X if win.X.ndim == 3 else win.X[:, :, None]
-        for c in range(n_cols):
-            ax = axes[r, c]
-            if c >= Xw.shape[0]:
-                ax.set_visible(False)
-                continue
-            ax.plot(t_hours, Xw[c, :, 0], ".", ms=2.5, color="0.6", label="data (15-min mean)")
-            for k, (label, _, params) in enumerate(entries):
+        unit = units.get(name)
+        ylabel = f"{name} ({unit})" if unit else name
+        lo, hi = np.nanpercentile(Xw[:shown, :, 0], [0.5, 99.5]) if Xw.size else (0, 1)
+        pad = 0.08 * (hi - lo or 1.0)
+        first_ax = None
+        for c in range(shown):
+            r, k = divmod(c, n_cols)
+            ax = fig.add_subplot(grid[b * rows_per_channel + r, k], sharey=first_ax)
+            first_ax = first_ax or ax
+            h = ax.plot(t_hours, Xw[c, :, 0], ".", ms=2.0, color="0.55")[0]
+            handles.setdefault("15-min mean of the data", h)
+            ys = []
+            for m, (label, _, params) in enumerate(entries):
                 p = params[c : c + 1]
                 if np.isnan(p).any():
                     continue
                 # parameters are in the recording's units (a cosinor is the same
                 # equation in any unit), so the curve is too
                 y = fit_model.evaluate(p, t_hours.size).reshape(t_hours.size, -1)[:, 0]
-                ax.plot(t_hours, y, lw=1.4, ls=("-", "--", "-.", ":")[k % 4], label=label)
-            ax.set_title(f"{win.start[c]:%a %d %b}", fontsize=9)
+                ys.append(y)
+                if not many:
+                    h = ax.plot(t_hours, y, lw=1.5, color=colors[m % len(colors)],
+                                ls=("-", "--", "-.")[m % 3])[0]
+                    handles.setdefault(label, h)
+            if many and ys:
+                ys = np.array(ys)
+                h = ax.fill_between(t_hours, ys.min(0), ys.max(0), color="C0", alpha=0.25,
+                                    lw=0)
+                handles.setdefault(f"range of the {len(entries)} methods", h)
+                h = ax.plot(t_hours, np.median(ys, axis=0), color="C0", lw=1.5)[0]
+                handles.setdefault("median of the methods", h)
+            ax.set_ylim(lo - pad, hi + pad)
+            ax.set_xlim(0, t_hours[-1] + (t_hours[1] - t_hours[0]))
             ax.set_xticks([0, 6, 12, 18, 24])
-            ax.set_xlabel(f"hours from {win.start[c]:%H:%M}", fontsize=8)
-            if c == 0:
-                ax.set_ylabel(name)
-        # one legend per channel, right of its row, with the median parameters
-        handles, labels = axes[r, 0].get_legend_handles_labels()
-        medians = {lab: np.nanmedian(params, axis=0) for lab, _, params in entries}
-        labels = [_legend_label(lab, medians.get(lab), fit_model) for lab in labels]
-        axes[r, n_cols - 1].legend(handles, labels, loc="upper left", fontsize=7.5,
-                                   bbox_to_anchor=(1.03, 1.0), title=f"{name}: median "
-                                   "over windows", title_fontsize=7.5)
-    fig.suptitle(f"{title}: {model_name} fitted per window "
-                 f"({len(curves[0][2].start)} windows; first {n_cols} shown)", fontsize=10)
-    fig.tight_layout()
+            ax.tick_params(labelsize=7)
+            start = win.start[c]
+            label_day = f"{start:%a %d %b}"
+            if win.hours is not None and abs(win.hours[c] - fit_model.window_hours) > 1e-6:
+                label_day += f" ({win.hours[c]:g} h)"
+            ax.set_title(label_day, fontsize=8, pad=2)
+            if k == 0:
+                ax.set_ylabel(ylabel, fontsize=8)
+            else:
+                ax.tick_params(labelleft=False)
+            if r == rows_per_channel - 1 or c + n_cols >= shown:
+                ax.set_xlabel(f"{clock} (h)" if start.hour == 0 and start.minute == 0
+                              else f"hours from {start:%H:%M}", fontsize=7)
+    if many:
+        # each method's parameters, one dot per day: where methods disagree
+        name, entries = next(iter(by_channel.items()))
+        labels = [lab for lab, _, _ in entries]
+        span = max(1, max(n_cols, n_summary) // n_summary)
+        for s, j in enumerate(range(n_summary)):
+            ax = fig.add_subplot(grid[n_rows - 1, s * span : (s + 1) * span])
+            for m, (_, win, params) in enumerate(entries):
+                v = params[:, j].astype(float)
+                if periods[j] is not None:
+                    v = (v + np.array([t.hour + t.minute / 60 for t in win.start])) % periods[j]
+                ax.plot(v, np.full(v.shape, m), "|", ms=6, color="C0", alpha=0.6)
+                ax.plot(np.nanmedian(v), m, "o", ms=3.5, color="k")
+            pu = fit_model.param_units[j] if j < len(fit_model.param_units) else ""
+            if model_name == "cosinor" and periods[j] is None:
+                pu = units.get(name, "")
+            if periods[j] is not None:
+                pu = f"{clock}, h"
+            ax.set_xlabel(f"{fit_model.param_names[j]}" + (f" ({pu})" if pu else ""),
+                          fontsize=7)
+            ax.set_yticks(range(len(labels)))
+            ax.set_yticklabels(labels if s == 0 else [], fontsize=6.5)
+            ax.tick_params(axis="x", labelsize=7)
+            ax.set_ylim(len(labels) - 0.5, -0.5)
+            if s == 0:
+                ax.set_title(f"{name}: each method's fit, one tick a day, dot = median",
+                             fontsize=8, loc="left", pad=2)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=min(4, len(
+        handles)), fontsize=7.5, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    more = f"; first {shown} of {n_days} shown" if shown < n_days else ""
+    fig.suptitle(f"{title}: {model_name} fitted per day ({n_days} windows{more})",
+                 fontsize=10)
+    fig.subplots_adjust(left=0.07 if not many else 0.16, right=0.97, top=1 - 0.55 / (
+        1.75 * n_rows + 1.3), bottom=0.75 / (1.75 * n_rows + 1.3) + 0.02)
     fig.savefig(path, dpi=110)
     plt.close(fig)
-
-
-def _legend_label(label, median, fit_model):
-    if median is None:
-        return label
-    periods = getattr(fit_model, "param_periods", (None,) * fit_model.n_params)
-    parts = [f"{n} {median[j]:.3g}" for j, n in enumerate(fit_model.param_names)
-             if periods[j] is None][:4]
-    return f"{label}: {', '.join(parts)}"
 
 
 # --------------------------------------------------------------------------- demo

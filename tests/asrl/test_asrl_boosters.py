@@ -101,8 +101,11 @@ def test_missing_optional_booster_gives_a_clear_error(monkeypatch):
 
     monkeypatch.setattr(_boosters.importlib, "import_module", fail)
     X, y, _ = _data(50)
-    with pytest.raises(ImportError, match=r"sklearn-r2t\[boosters\]"):
+    with pytest.raises(ImportError, match=r"pip install lightgbm \(the extra \[boosters\]"):
         ASRLRegressor(booster="lightgbm").fit(X, y)
+    # XGBoost comes from its own extra, not [boosters] (LightGBM and CatBoost)
+    with pytest.raises(ImportError, match=r"pip install xgboost-cpu.*\[xgboost-cpu\]"):
+        ASRLRegressor(booster="xgboost").fit(X, y)
 
 
 def test_other_boosters_take_one_target_and_catboost_no_alpha():

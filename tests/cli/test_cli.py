@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_r2t.cli import _common
+from sklearn_r2t.cli import _common, main
 from sklearn_r2t.cli._common import method_registry
-from sklearn_r2t.cli import main
 from sklearn_r2t.recordings import make_windows, pyactigraphy_data_dir, read_recording
 from sklearn_r2t.symbolic import HeartRate
 
@@ -60,11 +59,13 @@ def test_fit_csv_recovers_known_rhythm(tmp_path, capsys):
     assert status == 0
     assert "written to" in capsys.readouterr().out
     table = pd.read_csv(out)
-    assert list(table.columns) == ["file", "channel", "window_start", "coverage", "method",
-                                   "label", "model", "parameter", "value", "unit"]
+    assert list(table.columns) == ["file", "channel", "window_start", "hours", "coverage",
+                                   "status", "method", "label", "model", "parameter",
+                                   "value", "unit"]
     assert set(table["method"]) == {"r2t", "cauchy-auto", "ols"}
     assert table["window_start"].nunique() == 3  # three midnight-to-midnight days
-    assert set(table["unit"]) == {"bpm", "h (clock)"}
+    assert set(table["status"]) == {"fitted"} and set(table["hours"]) == {24}
+    assert set(table["unit"]) == {"bpm", "h (local clock)"}
     med = table.groupby(["method", "parameter"])["value"].median()
     for method in ("r2t", "cauchy-auto"):
         assert abs(med[method, "mesor"] - TRUE["mesor"]) < 1.5
@@ -89,7 +90,9 @@ def test_cosinor_maps_parameters_back_to_signal_units(tmp_path):
     assert abs(med["mesor"] - TRUE["mesor"] / 60) < 0.03
     assert abs(med["amplitude"] - TRUE["amplitude"] / 60) < 0.03
     assert abs(med["acrophase"] - TRUE["acrophase"]) < 0.5
-    assert set(table["unit"]) == {"hr", "h (clock)"}
+    # a plain table's "hr" may be in any unit (here beats per second): left blank
+    assert table["unit"].isna().sum() == 2 * len(table) // 3
+    assert set(table["unit"].dropna()) == {"h (local clock)"}
 
 
 def test_compare_runs_every_method_and_parquet(tmp_path):
@@ -195,7 +198,7 @@ def test_demo_checks_matplotlib_first(monkeypatch, tmp_path, capsys):
                         lambda name, *a: None if name == "matplotlib" else real(name, *a))
     monkeypatch.setattr("sklearn_r2t._compare.compare_methods", _fail)
     assert main(["demo", "--output", str(tmp_path / "d.png")]) == 1
-    assert 'pip install "sklearn-r2t[cli]"' in capsys.readouterr().err
+    assert "pip install matplotlib (or the extra [cli]" in capsys.readouterr().err
 
 
 def test_demo_rejects_bad_output_before_fitting(monkeypatch, tmp_path, capsys):
@@ -249,7 +252,9 @@ def test_warns_when_the_model_prior_clips_the_fit(tmp_path, capsys):
     assert main(["fit", str(awd), "--columns", "temperature", "--method", "cauchy-auto",
                  "--output", str(out), "--no-figure", "--no-progress"]) == 0
     assert "mesor is at its bound" not in capsys.readouterr().err
-    mesor = pd.read_csv(out).query("parameter == 'mesor'")["value"]
+    table = pd.read_csv(out)
+    assert table["unit"].iloc[0] == "°C"  # the AWD reader knows the channel's unit
+    mesor = table.query("parameter == 'mesor' and status == 'fitted'")["value"]
     assert (mesor > 35.5).all()  # the cosinor bridge keeps the data's own level
 
 
