@@ -314,31 +314,14 @@ class _EstimatorTask:
 
     def __call__(self, path):
         import argparse
-        import io
 
+        from .cli._cohort import fit_file
         from .cli._common import slugify
-        from .cli._fit import fit_recording
 
         args = argparse.Namespace(**self.options, model=self.model.name, intervals=0,
                                   random_state=0, no_progress=True)
-        log = io.StringIO()
         methods = [(slugify(self.method), self.method, self.estimator)]
-        rows, _, summary = fit_recording(Path(path), methods, self.model, args, log=log)
-        return _frame(rows, path), summary, _warnings(log)
-
-
-def _frame(rows, path):
-    import pandas as pd
-
-    frame = pd.DataFrame(rows)
-    frame.insert(0, "source", str(path))
-    return frame
-
-
-def _warnings(log) -> str:
-    """The lines of a file's log worth keeping in the manifest."""
-    return " | ".join(line for line in log.getvalue().splitlines()
-                      if line.startswith("warning"))
+        return fit_file(path, methods, self.model, args)
 
 
 def _model_of(estimator):

@@ -56,12 +56,22 @@ class _FitTask:
         return self._cache[key]
 
     def __call__(self, path):
-        from ..cohort import _frame, _warnings
-
         args, fit_model, methods = self._setup()
-        log = io.StringIO()
-        rows, _, summary = fit_recording(Path(path), methods, fit_model, args, log=log)
-        return _frame(rows, path), summary, _warnings(log)
+        return fit_file(path, methods, fit_model, args)
+
+
+def fit_file(path, methods, fit_model, args):
+    """One recording through the single-file path: its table (plus ``source``), the
+    days fitted and skipped, and the warnings of its log."""
+    import pandas as pd
+
+    log = io.StringIO()
+    rows, _, summary = fit_recording(Path(path), methods, fit_model, args, log=log)
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "source", str(path))
+    warnings = " | ".join(line for line in log.getvalue().splitlines()
+                          if line.startswith("warning"))
+    return frame, summary, warnings
 
 
 def _client(args):
