@@ -319,7 +319,8 @@ class _EstimatorTask:
         from .cli._common import slugify
 
         args = argparse.Namespace(**self.options, model=self.model.name, intervals=0,
-                                  random_state=0, no_progress=True)
+                                  random_state=0, no_progress=True, date_column=None,
+                                  timezone=None)
         methods = [(slugify(self.method), self.method, self.estimator)]
         return fit_file(path, methods, self.model, args)
 

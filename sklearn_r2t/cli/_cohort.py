@@ -18,12 +18,13 @@ import time
 from pathlib import Path
 
 from ._common import CLIError, _require
-from ._fit import fit_recording, fit_setup
+from ._fit import _check_timezone, fit_recording, fit_setup, read_for_fit
 
 COHORT_HINT = 'pip install "sklearn-r2t[cohort]"'
 # options that change the numbers: a folder fitted with others is not resumed
 _RESULT_OPTIONS = ("command", "model", "method", "outlier_side", "columns", "time_column",
-                   "start_hour", "min_coverage", "n_timesteps", "intervals", "random_state")
+                   "date_column", "timezone", "start_hour", "min_coverage", "n_timesteps",
+                   "intervals", "random_state")
 # options a task needs (those above and how it runs)
 _TASK_OPTIONS = (*_RESULT_OPTIONS, "n_jobs", "batch_size")
 
@@ -66,7 +67,17 @@ def fit_file(path, methods, fit_model, args):
     import pandas as pd
 
     log = io.StringIO()
-    rows, _, summary = fit_recording(Path(path), methods, fit_model, args, log=log)
+    path = Path(path)
+    table, columns = read_for_fit(path, fit_model, args, log=log)
+    rows, curves = fit_recording(
+        table, methods, fit_model, args.model, columns=columns, file=path.name,
+        n_timesteps=args.n_timesteps, start_hour=args.start_hour,
+        min_coverage=args.min_coverage, intervals=args.intervals,
+        random_state=args.random_state, batch_size=args.batch_size, progress=False, log=log,
+    )
+    windows = {name: win for name, _, win, _ in curves}  # one per channel
+    summary = {"windows_fitted": sum(len(w.start) for w in windows.values()),
+               "windows_skipped": sum(len(w.skipped) for w in windows.values())}
     frame = pd.DataFrame(rows)
     frame.insert(0, "source", str(path))
     warnings = " | ".join(line for line in log.getvalue().splitlines()
@@ -119,6 +130,8 @@ def run_cohort(args: argparse.Namespace) -> int:
         paths = find_recordings(args.files)
     except FileNotFoundError as exc:
         raise CLIError(str(exc), status=2) from exc
+    if args.timezone is not None:
+        _check_timezone(args.timezone)
     fit_setup(args)  # bad --method, --outlier-side, ...: before any file is read
     options = {k: getattr(args, k) for k in _TASK_OPTIONS}
     options["no_progress"] = True
