@@ -81,11 +81,10 @@ def find_recordings(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> l
         if p.is_file():
             matches = [p]
         elif p.is_dir():
-            matches = sorted(f for f in p.iterdir()
-                             if f.is_file() and f.suffix.lower() in READERS)
+            matches = sorted(f for f in p.iterdir() if _is_recording(f))
         elif _GLOB_CHARS.search(str(entry)):
             matches = sorted(Path(f) for f in glob.glob(str(entry), recursive=True)
-                             if Path(f).is_file() and Path(f).suffix.lower() in READERS)
+                             if _is_recording(Path(f)))
         else:
             raise FileNotFoundError(f"no such file or folder: {entry}")
         if not matches:
@@ -94,6 +93,13 @@ def find_recordings(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> l
         for f in matches:
             found.setdefault(os.path.abspath(f), f)
     return list(found.values())
+
+
+def _is_recording(path: Path) -> bool:
+    """A file whose suffix has a reader."""
+    from .recordings import READERS
+
+    return path.is_file() and path.suffix.lower() in READERS
 
 
 def part_name(path: str | os.PathLike) -> str:
