@@ -96,10 +96,10 @@ def find_recordings(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> l
 
 
 def _is_recording(path: Path) -> bool:
-    """A file whose suffix has a reader."""
-    from .recordings import READERS
+    """A file whose suffix has a reader (compressed or not: ``x.csv.gz``)."""
+    from .recordings import READERS, _split_suffix
 
-    return path.is_file() and path.suffix.lower() in READERS
+    return path.is_file() and _split_suffix(path)[0] in READERS
 
 
 def part_name(path: str | os.PathLike) -> str:

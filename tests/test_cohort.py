@@ -45,7 +45,7 @@ def cohort(tmp_path):
     write_recording(folder / "c.csv", seed=2, acrophase=17.0)
     (folder / "broken.csv").write_text("time,hr\n2026-03-02 00:00,1\nnot a time,2\n")
     write_recording(folder / "short.csv", n_days=0.3, seed=3)
-    (folder / "notes.txt").write_text("not a recording")
+    (folder / "notes.md").write_text("not a recording")
     return folder
 
 
@@ -66,7 +66,7 @@ def test_cli_cohort_manifest_and_dataset(cohort, tmp_path, capsys):
     assert tuple(manifest.columns) == MANIFEST_COLUMNS
     rows = manifest.set_index(manifest["file"].map(lambda f: Path(f).name))
     assert list(rows.index) == ["a.csv", "b.csv", "broken.csv", "c.csv", "short.csv"]
-    assert list(rows["status"]) == ["ok", "ok", "failed", "ok", "skipped"]  # not notes.txt
+    assert list(rows["status"]) == ["ok", "ok", "failed", "ok", "skipped"]  # not notes.md
     assert rows.loc["broken.csv", "message"].startswith("cannot read")
     assert "no window" in rows.loc["short.csv", "message"]
     # 06:00 start: a 75 %-covered first day and a 25 %-covered fourth; b is off-wrist
@@ -76,9 +76,13 @@ def test_cli_cohort_manifest_and_dataset(cohort, tmp_path, capsys):
     assert (manifest["seconds"] >= 0).all() and (manifest["cpu_seconds"] >= 0).all()
     table = _table(out)
     assert len(list((out / "parameters").glob("*.parquet"))) == 3  # one part per fitted file
-    assert table["source"].nunique() == 3 and table["value"].notna().all()
-    assert len(table) == manifest["rows"].sum() == 3 * 8
-    acro = table[table.parameter == "acrophase"].groupby("file")["value"].median()
+    # every window is in the table: fitted ones with values, skipped ones with the reason
+    assert table["source"].nunique() == 3 and len(table) == manifest["rows"].sum()
+    fitted = table[table["status"] == "fitted"]
+    assert fitted["value"].notna().all() and len(fitted) == 3 * 8
+    assert table.loc[table["status"] != "fitted", "value"].isna().all()
+    assert len(table) == 3 * (manifest["days_fitted"] + manifest["days_skipped"]).sum()
+    acro = fitted[fitted.parameter == "acrophase"].groupby("file")["value"].median()
     np.testing.assert_allclose(acro.to_numpy(), [15.0, 16.0, 17.0], atol=0.3)
 
 
@@ -147,6 +151,7 @@ def _cli_options():
 
     args = argparse.Namespace(command="fit", model="heart_rate", method=["bisquare-auto"],
                               outlier_side=None, columns=None, time_column=None,
+                              date_column=None, timezone=None,
                               start_hour=0.0, min_coverage=0.5, n_timesteps=96, intervals=0,
                               random_state=0, n_jobs=None, batch_size=50)
     return {**{k: getattr(args, k) for k in _cohort._TASK_OPTIONS}, "no_progress": True}
@@ -188,8 +193,8 @@ def test_output_inside_the_inputs_is_not_read(cohort):
 def test_find_recordings(cohort):
     names = [p.name for p in find_recordings(str(cohort / "*.csv"))]
     assert names == ["a.csv", "b.csv", "broken.csv", "c.csv", "short.csv"]
-    both = find_recordings([cohort / "a.csv", str(cohort / "[ab].csv"), cohort / "notes.txt"])
-    assert [p.name for p in both] == ["a.csv", "b.csv", "notes.txt"]  # each once
+    both = find_recordings([cohort / "a.csv", str(cohort / "[ab].csv"), cohort / "notes.md"])
+    assert [p.name for p in both] == ["a.csv", "b.csv", "notes.md"]  # each once
     with pytest.raises(FileNotFoundError, match="no such file"):
         find_recordings(cohort / "missing.csv")
     with pytest.raises(FileNotFoundError, match="no recording"):
@@ -216,7 +221,7 @@ def test_workers_identical_to_serial(cohort, tmp_path, client):
     timing = ["seconds", "cpu_seconds"]
     pd.testing.assert_frame_equal(serial.drop(columns=timing), dist.drop(columns=timing))
     a, b = _table(tmp_path / "serial"), _table(tmp_path / "dask")
-    assert len(a) == 24
+    assert (a["status"] == "fitted").sum() == 24
     pd.testing.assert_frame_equal(a, b, check_exact=True)  # bit for bit
 
 
