@@ -388,10 +388,11 @@ def extrapolate(results: dict) -> str:
             f"resampling and writing take {io:.0f} ms and the fit {fit:.0f} ms: "
             f"{share:.0%} of a recording's time is I/O and parsing, not fitting.")
     out.append(
-        "- The scheduler sees one task per recording (100,000 tasks; the command keeps at "
-        "most 4 per worker thread in flight, so neither the scheduler's memory nor the "
-        "client's grows with the cohort). Each task's result is a small record; the "
-        "parameters go straight from the worker to its Parquet part.")
+        "- The scheduler sees one task per batch of up to 16 recordings (6,250 tasks for "
+        "100,000 recordings; at most 2 per worker thread in flight, so neither the "
+        "scheduler's memory nor the client's grows with the cohort). Each task's result is "
+        "a few small records; the parameters go straight from the worker to the "
+        "recording's Parquet part.")
     return "\n".join(out)
 
 
