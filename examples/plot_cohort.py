@@ -69,7 +69,7 @@ print((again["seconds"] == manifest["seconds"]).sum(), "of", len(again),
 # The dataset holds the command line's tidy table plus ``source``; read it with
 # pandas or, for a cohort larger than memory, ``dask.dataframe.read_parquet``.
 table = pd.read_parquet(output / "parameters")
-acro = table[table["parameter"] == "acrophase"]
+acro = table[(table["parameter"] == "acrophase") & table["value"].notna()]  # fitted days
 per_person = acro.groupby("file")["value"].median()
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.plot([truth[f] for f in per_person.index], per_person, "o")
