@@ -259,11 +259,12 @@ def figure(results: dict, path: Path) -> None:
     ax1.bar(labels, [r["files_per_s"] for r in runs],
             color=["0.6" if not r["workers"] else "C0" for r in runs])
     ax1.set_ylabel("recordings per second (wall, whole command)")
-    ax1.set_title(f"{results['n_recordings']} week-long minute recordings")
+    ax1.set_title(f"{results['n_recordings']} week-long minute recordings\n"
+                  "(wall time on a shared 2-core machine)", fontsize=10)
     prof = results["profile"]["ms_per_file"]
     bottom = 0.0
     for k in ("read", "windows", "fit bisquare-auto", "table + Parquet part"):
-        ax2.bar(["bisquare"], [prof[k]], bottom=bottom, label=k)
+        ax2.bar(["bisquare"], [prof[k]], bottom=bottom, label="fit" if k.startswith("fit") else k)
         bottom += prof[k]
     bottom = 0.0
     for i, k in enumerate(("read", "windows", "fit r2t", "table + Parquet part")):
@@ -382,8 +383,9 @@ def extrapolate(results: dict) -> str:
         out.append(
             f"- **{method}**: {per_file * 1e3:.0f} ms of CPU per recording on a worker "
             f"(manifest, mean over the 2-worker run), so 100,000 recordings take about "
-            f"{hours_one:.1f} h on one worker and {hours_one * 60 / 100:.0f} min on 100 "
-            f"workers (one core each), if the shared file system keeps up: each worker "
+            f"{hours_one:.1f} h on one worker and {hours_one * 3600 / 100:.0f} s on 100 "
+            f"workers (one core each, start-up aside), if the shared file system keeps "
+            f"up: each worker "
             f"reads about {270 / per_file / 1024:.1f} MB/s of CSV. In the profile, reading, "
             f"resampling and writing take {io:.0f} ms and the fit {fit:.0f} ms: "
             f"{share:.0%} of a recording's time is I/O and parsing, not fitting.")
@@ -403,7 +405,16 @@ def main() -> None:
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--data", type=Path, default=Path("/tmp/sklearn_r2t_cohort_scale"))
     parser.add_argument("--profile-files", type=int, default=200)
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the .md and .png from the saved .json")
     args = parser.parse_args()
+    if args.report_only:
+        stem = "cohort_scale_quick" if args.quick else "cohort_scale"
+        results = json.loads((RESULTS / f"{stem}.json").read_text())
+        results["extrapolation"] = extrapolate(results)
+        report(results, RESULTS / f"{stem}.md")
+        figure(results, RESULTS / f"{stem}.png")
+        return
     n = 100 if args.quick else args.n_recordings
     RESULTS.mkdir(exist_ok=True)
     data = args.data / f"n{n}-seed{args.random_state}"
