@@ -2,8 +2,8 @@
 
 - :func:`read_recording`: a table (CSV, TSV, TXT or Parquet, also ``.gz``/``.zip``/
   ``.bz2``/``.xz`` compressed; vendor exports with metadata lines above the data, such
-  as Actiware/Respironics, ActTrust, Tempatilumi or Daqtometer CSVs, and UK Biobank's
-  ``*-timeSeries.csv.gz``), an Actiwatch ``.AWD`` file, or a format that only
+  as Actiware/Respironics, ActiLife, ActTrust, Tempatilumi or Daqtometer CSVs, and UK
+  Biobank's ``*-timeSeries.csv.gz``), an Actiwatch ``.AWD`` file, or a format that only
   pyActigraphy reads (``.agd``, ``.mtn``), as a :class:`pandas.DataFrame` indexed by
   time, with the channels' units in ``frame.attrs["units"]``.
 - :func:`make_windows`: resample one or more columns onto the model's grid (15 min for
@@ -77,6 +77,9 @@ PYACTIGRAPHY_INSTALL = (
 # names of vendor columns -> our names and units (first match wins, case-insensitive)
 _KNOWN_COLUMNS = [
     (r"activity|activit[ée]|aktivit[äa]t|atividade|counts?", "activity", "counts"),
+    (r"axis ?[123]|vector magnitude|vm", None, "counts"),  # ActiGraph
+    (r"steps", None, "steps"),
+    (r"lux", None, "lux"),
     (r"white light|lumi[èe]re blanche|wei(ß|ss)es licht|light|luminosidade|whitelight",
      "light", "lux"),
     (r"temp(erature)?|temp\.", "temperature", "°C"),
@@ -198,7 +201,8 @@ def _decode(raw: bytes) -> str:
 
 # --------------------------------------------------------------------------- tables
 def _data_block(text: str, path) -> tuple[list[str], list[list[str]], int]:
-    """Find the table in a text file: ``(column names, rows, line number of the header)``.
+    """Find the table in a text file: ``(column names, rows, line number of the header)``
+    (-1 when the first row of the table is data).
 
     Vendor exports put metadata lines (``"Identity:","X"``) above the data. The table is
     the longest run of consecutive rows with the same number of fields (at least 2);
@@ -241,8 +245,9 @@ def _data_block(text: str, path) -> tuple[list[str], list[list[str]], int]:
         break
     for r in rows[:best]:
         if len(r) == width and r[0].strip().lower().startswith("name"):
-            return ["time"] + [x.strip() for x in r[1:]], block, best
-    return [f"column_{k}" for k in range(width)], block, best
+            # channel names without units (Daqtometer): not a header to read units from
+            return ["time"] + [x.strip() for x in r[1:]], block, -1
+    return [f"column_{k}" for k in range(width)], block, -1
 
 
 def _is_number(text: str) -> bool:
@@ -295,7 +300,32 @@ def _read_text_table(path: Path, text: str):
     frame = pd.DataFrame(data)
     # metadata lines above the table: a vendor export, whose column names mean units
     frame.attrs["vendor_export"] = first > 0
+    frame.attrs["header_lines"] = text.splitlines()[:200] if first > 0 else []
     return frame
+
+
+def _epoch_index(lines, n_rows, path, info):
+    """Times of a table without a time column, from its header's start and epoch.
+
+    ActiGraph's ActiLife CSV export ("Start Time 10:00:00", "Start Date 5/7/2014",
+    "Epoch Period (hh:mm:ss) 00:01:00", "date format M/d/yyyy"): one row per epoch.
+    """
+    import pandas as pd
+
+    text = "\n".join(lines)
+    date = re.search(r"Start Date[:,\s]+([0-9][0-9/.\-]+)", text)
+    clock = re.search(r"Start Time[:,\s]+([0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)", text)
+    epoch = re.search(r"Epoch Period \(hh:mm:ss\)[:,\s]+([0-9]{1,2}:[0-9]{2}:[0-9]{2})",
+                      text)
+    if not (date and clock and epoch):
+        return None
+    fmt = re.search(r"date format\s+(\S+)", text, re.I)
+    dayfirst = bool(fmt and fmt.group(1).lower().startswith("d"))
+    start = pd.to_datetime(f"{date.group(1)} {clock.group(1)}", dayfirst=dayfirst,
+                           format="mixed")
+    step = pd.Timedelta(epoch.group(1))
+    info["notes"].append(f"times from the header: start {start}, one row every {step}")
+    return pd.date_range(start, periods=n_rows, freq=step, name="time")
 
 
 def _read_table(path: Path, fmt: str, compression: str | None):
@@ -454,15 +484,26 @@ def _fmt_offset(minutes) -> str:
 
 
 def _localize(idx, zone, info):
-    """Naive local times -> zone-aware; a repeated hour (autumn) is told apart by order."""
+    """Naive local times -> zone-aware; a repeated hour (autumn) is told apart by order.
+
+    Times in the hour a spring change skips do not exist in ``zone``: they become NaT
+    (dropped by the caller) and a note says how many.
+    """
     try:
-        return idx.tz_localize(zone, ambiguous="infer", nonexistent="NaT")
-    except Exception:  # pytz/zoneinfo raise several types when order cannot tell
+        out = idx.tz_localize(zone, ambiguous="infer", nonexistent="NaT")
+        unplaced = 0
+    except Exception:  # pytz/zoneinfo raise several types when the order cannot tell
         out = idx.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+        unplaced = int(out.isna().sum() - idx.isna().sum())
         info.setdefault("notes", []).append(
-            f"{int(out.isna().sum())} times in a repeated (daylight-saving) hour could not "
-            "be placed and were dropped")
-        return out
+            f"{unplaced} times in a repeated (daylight-saving) hour of {zone} could not be "
+            "told apart by their order and were dropped")
+    skipped = int(out.isna().sum() - idx.isna().sum()) - unplaced
+    if skipped:
+        info.setdefault("notes", []).append(
+            f"{skipped} times fall in the hour a daylight-saving change skips in {zone} "
+            "(they do not exist there) and were dropped")
+    return out
 
 
 class _TimeOfDayOnly(ValueError):
@@ -782,8 +823,12 @@ def _index_table(table, path, time_column, date_column, info):
     if time_column is None:
         time_column = _find_time_column(table, path)
         if time_column is None:
-            raise ValueError(f"{path}: no column holds timestamps; name one with "
-                             "time_column= (--time-column).")
+            idx = _epoch_index(table.attrs.get("header_lines", []), len(table), path, info)
+            if idx is None:
+                raise ValueError(f"{path}: no column holds timestamps; name one with "
+                                 "time_column= (--time-column).")
+            frame = _clean_columns(table, path, info, units, vendor=True)
+            return frame.set_axis(idx, axis=0), units
     if date_column is not None:
         values, note = _combine_date_time(table, date_column, time_column, path)
         if note:
@@ -829,7 +874,9 @@ class Windows:
     step : pandas.Timedelta
         Grid spacing (in local clock time).
     hours : ndarray of shape (n_windows,)
-        Elapsed hours of each window: 23 or 25 for a day with a daylight-saving change.
+        Elapsed hours of each window: 23 or 25 for a day with a daylight-saving change
+        (zone-aware times only; naive times carry no such information, and give
+        ``window_hours``).
     skipped : pandas.DataFrame
         The windows left out: ``start``, ``coverage``, ``hours`` and ``reason``.
     timezone : str or None

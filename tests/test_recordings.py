@@ -279,3 +279,62 @@ def test_skipped_windows_are_listed_with_coverage_and_reason():
     np.testing.assert_allclose(skipped["coverage"], [0.25, 0.0, 1 / 3])
     assert skipped["reason"].tolist() == ["coverage 25% < min_coverage 50%", "no data",
                                           "coverage 33% < min_coverage 50%"]
+
+
+def test_awd_reader_matches_pyactigraphy_where_its_reader_runs():
+    """Our AWD reader against pyActigraphy's own (which needs pandas < 3 and its deps).
+
+    Measured with pandas 3 by translating its removed ``delim_whitespace`` argument:
+    activity identical on all 15 AWD files of the wheel.
+    """
+    if not _pyactigraphy_imports():
+        pytest.skip("pyActigraphy does not import (installed without its dependencies)")
+    from pyActigraphy.io import read_raw_awd
+
+    for path in sorted(_data_dir().glob("*.AWD")):
+        try:
+            raw = read_raw_awd(str(path))
+        except TypeError as exc:  # pandas >= 3 removed delim_whitespace
+            pytest.skip(f"pyActigraphy's AWD reader fails with this pandas: {exc}")
+        ours = read_recording(path)
+        assert ours.index.equals(pd.DatetimeIndex(raw.data.index, name="time"))
+        np.testing.assert_array_equal(ours["activity"], raw.data.astype(float))
+
+
+def test_naive_times_in_a_skipped_hour_are_dropped_and_reported(tmp_path):
+    t = pd.date_range("2024-03-30", "2024-04-01", freq="15min")  # 02:00-02:45 on 31 Mar
+    path = tmp_path / "spring.csv"
+    pd.DataFrame({"time": t.astype(str), "hr": 60 + np.sin(np.arange(t.size))}).to_csv(
+        path, index=False)
+    frame = read_recording(path, timezone="Europe/Berlin")
+    assert len(frame) == t.size - 4
+    assert frame.attrs["notes"] == ["4 times fall in the hour a daylight-saving change "
+                                    "skips in Europe/Berlin (they do not exist there) and "
+                                    "were dropped"]
+
+
+def test_actilife_csv_without_time_columns(tmp_path):
+    """ActiGraph's ActiLife CSV export: times from the header's start and epoch.
+
+    The layout as ActiLife writes it (ten header lines, then one row per epoch); the
+    counts are made up.
+    """
+    n = 2 * 1440
+    counts = np.random.default_rng(0).poisson(200, (n, 3))
+    lines = [
+        "------------ Data File Created By ActiGraph GT3X+ ActiLife v6.13.3 Firmware "
+        "v3.2.1 date format d/M/yyyy at 30 Hz  Filter Normal -----------",
+        "Serial Number: MOS2D12345678", "Start Time 10:00:00", "Start Date 7/5/2014",
+        "Epoch Period (hh:mm:ss) 00:01:00", "Download Time 12:00:00",
+        "Download Date 9/5/2014", "Current Memory Address: 0",
+        "Current Battery Voltage: 4.09     Mode = 12",
+        "--------------------------------------------------",
+        "Axis1,Axis2,Axis3,Steps",
+    ] + [f"{a},{b},{c},{a % 7}" for a, b, c in counts]
+    path = tmp_path / "actilife.csv"
+    path.write_text("\r\n".join(lines) + "\r\n")
+    frame = read_recording(path)
+    assert frame.index[0] == pd.Timestamp("2014-05-07 10:00")  # day first, as declared
+    assert frame.index[-1] == pd.Timestamp("2014-05-09 09:59")
+    np.testing.assert_array_equal(frame["Axis1"], counts[:, 0])
+    assert frame.attrs["units"]["Axis1"] == "counts" and default_signal(frame) == "Axis1"

@@ -118,7 +118,8 @@ def read_for_fit(src, fit_model, args, log=None):
         frame = read_recording(src, time_column=args.time_column,
                                date_column=args.date_column, timezone=args.timezone)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise CLIError(f"cannot read {src}: {exc}") from exc
+        message = str(exc).removeprefix(f"{src}: ")  # the path is said once
+        raise CLIError(f"cannot read {src}: {message}") from exc
     n_ch = fit_model.n_channels
     if args.columns:
         columns = args.columns
@@ -218,8 +219,8 @@ def _report_reading(name: str, frame, log=None) -> None:
         print(f"{name}: times without a zone ({source}): days cut at midnight of the clock "
               "as written", file=log)
     else:
-        print(f"{name}: times in {tz} ({source}): days cut at local midnight",
-              file=log)
+        where = "UTC midnight" if str(tz) == "UTC" else "local midnight"
+        print(f"{name}: times in {tz} ({source}): days cut at {where}", file=log)
     if tz is not None and str(tz) == "UTC" and "timezone=" not in source:
         print(f"{name}: the file gives UTC times only: days and acrophases are in UTC; "
               "pass --timezone (e.g. Europe/London) to cut days in local time",
@@ -273,6 +274,12 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
         The tidy table's rows.
     curves : list of (channel, label, Windows, params)
         For :func:`plot_recording`.
+
+    Raises
+    ------
+    NoWindowsError
+        When no window of a channel has ``min_coverage`` recorded (a
+        :class:`CLIError`; a cohort run reports the file as skipped).
     """
     from tqdm.auto import tqdm
 
@@ -320,7 +327,8 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
                                       unit=unit, clock=clock, bounds=bounds is not None)
         finally:
             bar.close()
-    rows.sort(key=lambda r: (r["channel"], r["method"], r["window_start"]))
+    order = {slug: k for k, (slug, _, _) in enumerate(methods)}
+    rows.sort(key=lambda r: (r["channel"], order[r["method"]], r["window_start"]))
     return rows, curves
 
 

@@ -47,8 +47,12 @@ def plot_recording(curves, fit_model, model_name, path, title="", max_windows=28
     rows_per_channel = math.ceil(shown / n_cols)
     periods = getattr(fit_model, "param_periods", (None,) * fit_model.n_params)
     n_summary = fit_model.n_params if many else 0
-    n_rows = rows_per_channel * len(by_channel) + (1 if many else 0)
-    fig = plt.figure(figsize=(2.15 * n_cols + 0.8, 1.75 * n_rows + 1.3))
+    n_day_rows = rows_per_channel * len(by_channel)
+    n_rows = n_day_rows + (len(by_channel) if many else 0)  # + one parameter row each
+    left = 1.5 if many else 0.6  # inches: the method names of the parameter rows
+    width = max(2.15 * n_cols + left + 0.2, 9.0 if many else 6.0)
+    height = 1.75 * n_rows + 1.3
+    fig = plt.figure(figsize=(width, height))
     grid = fig.add_gridspec(n_rows, max(n_cols, n_summary), hspace=0.75, wspace=0.12)
     t_hours = fit_model.t_hours(curves[0][2].X.shape[1])
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -103,20 +107,19 @@ def plot_recording(curves, fit_model, model_name, path, title="", max_windows=28
             if r == rows_per_channel - 1 or c + n_cols >= shown:
                 ax.set_xlabel(f"{clock} (h)" if start.hour == 0 and start.minute == 0
                               else f"hours from {start:%H:%M}", fontsize=7)
-    if many:
-        # each method's parameters, one dot per day: where methods disagree
-        name, entries = next(iter(by_channel.items()))
+    for b, (name, entries) in enumerate(by_channel.items() if many else ()):
+        # each method's parameters, one tick per day: where methods disagree
         labels = [lab for lab, _, _ in entries]
         span = max(1, max(n_cols, n_summary) // n_summary)
         for s, j in enumerate(range(n_summary)):
-            ax = fig.add_subplot(grid[n_rows - 1, s * span : (s + 1) * span])
+            ax = fig.add_subplot(grid[n_day_rows + b, s * span : (s + 1) * span])
             for m, (_, win, params) in enumerate(entries):
                 v = params[:, j].astype(float)
                 if periods[j] is not None:
                     v = (v + np.array([t.hour + t.minute / 60 for t in win.start])) % periods[j]
                 ax.plot(v, np.full(v.shape, m), "|", ms=6, color="C0", alpha=0.6)
                 ax.plot(np.nanmedian(v), m, "o", ms=3.5, color="k")
-            pu = fit_model.param_units[j] if j < len(fit_model.param_units) else ""
+            pu = fit_model.param_units[j].replace("degC", "°C")
             if model_name == "cosinor" and periods[j] is None:
                 pu = units.get(name, "")
             if periods[j] is not None:
@@ -135,8 +138,8 @@ def plot_recording(curves, fit_model, model_name, path, title="", max_windows=28
     more = f"; first {shown} of {n_days} shown" if shown < n_days else ""
     fig.suptitle(f"{title}: {model_name} fitted per day ({n_days} windows{more})",
                  fontsize=10)
-    fig.subplots_adjust(left=0.07 if not many else 0.16, right=0.97, top=1 - 0.55 / (
-        1.75 * n_rows + 1.3), bottom=0.75 / (1.75 * n_rows + 1.3) + 0.02)
+    fig.subplots_adjust(left=left / width, right=1 - 0.2 / width, top=1 - 0.55 / height,
+                        bottom=0.75 / height + 0.02)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
