@@ -305,7 +305,9 @@ def report(results: dict, path: Path) -> None:
             f"{r['files_per_s']:.1f} | {speed:.2f}x | {r['file_s_mean']:.4f} | "
             f"{s.get('ok', 0)} / {s.get('skipped', 0)} / {s.get('failed', 0)} | "
             f"{r['days_fitted']} / {r['days_skipped']} | {r['peak_main_mb']:.0f} | {workers} |")
-    lines += ["", "Identical results (2 workers against serial, every value bit for bit): "
+    stem = path.stem
+    lines += ["", f"![recordings per second, and where a recording's time goes]({stem}.png)",
+              "", "Identical results (2 workers against serial, every value bit for bit): "
               + ", ".join(f"{m}: {'yes' if v else 'NO'}" for m, v in
                           results["identical"].items()), ""]
     res = results["resume"]
