@@ -190,6 +190,15 @@ def test_output_inside_the_inputs_is_not_read(cohort):
     assert not manifest["file"].str.startswith(str(cohort / "out")).any()
 
 
+def test_binary_garbage_is_a_read_error(tmp_path, capsys):
+    """Bytes that are no text: one line and status 1, not a traceback (csv.Error)."""
+    src = tmp_path / "garbage.csv"
+    src.write_bytes(np.random.default_rng(0).bytes(4096))
+    assert main(["fit", str(src), "--output", str(tmp_path / "o.csv"), "--no-figure",
+                 *ARGS]) == 1
+    assert "cannot read" in capsys.readouterr().err
+
+
 def test_find_recordings(cohort):
     names = [p.name for p in find_recordings(str(cohort / "*.csv"))]
     assert names == ["a.csv", "b.csv", "broken.csv", "c.csv", "short.csv"]

@@ -7,6 +7,7 @@ written as a tidy table, the fits as a figure.
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import sys
 import time
@@ -117,7 +118,7 @@ def read_for_fit(src, fit_model, args, log=None):
     try:
         frame = read_recording(src, time_column=args.time_column,
                                date_column=args.date_column, timezone=args.timezone)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+    except (ValueError, OSError, UnicodeDecodeError, csv.Error) as exc:
         message = str(exc).removeprefix(f"{src}: ")  # the path is said once
         raise CLIError(f"cannot read {src}: {message}") from exc
     n_ch = fit_model.n_channels
