@@ -7,6 +7,7 @@ written as a tidy table, the fits as a figure.
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import sys
 import time
@@ -87,6 +88,65 @@ def _unbridge(params, bridge):
     return out
 
 
+class NoWindowsError(CLIError):
+    """A recording without one window of enough coverage (a cohort skips it)."""
+
+
+def fit_setup(args: argparse.Namespace):
+    """The model to fit and the chosen ``(slug, label, estimator)`` methods."""
+    from ..symbolic import HeartRate
+
+    model_cls = _models()[args.model]
+    fit_model = HeartRate() if args.model == "cosinor" else model_cls()
+    registry = method_registry(fit_model, n_jobs=args.n_jobs, n_timesteps=args.n_timesteps)
+    return fit_model, _select_methods(args, registry)
+
+
+def read_for_fit(src, fit_model, args, log=None):
+    """Read a recording and choose its signal column(s): the reading step of ``fit``,
+    ``compare`` and their cohort runs (:mod:`sklearn_r2t.cohort`).
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+    columns : list of str
+    """
+    from ..recordings import default_signal, read_recording
+
+    log = sys.stderr if log is None else log
+
+    try:
+        frame = read_recording(src, time_column=args.time_column,
+                               date_column=args.date_column, timezone=args.timezone)
+    except (ValueError, OSError, UnicodeDecodeError, csv.Error) as exc:
+        message = str(exc).removeprefix(f"{src}: ")  # the path is said once
+        raise CLIError(f"cannot read {src}: {message}") from exc
+    n_ch = fit_model.n_channels
+    if args.columns:
+        columns = args.columns
+    elif n_ch == 1:
+        columns = [default_signal(frame)]
+    else:
+        columns = list(frame.columns)[:n_ch]
+    if n_ch > 1 and len(columns) != n_ch:
+        raise CLIError(f"--model {args.model} needs {n_ch} --columns "
+                       f"({', '.join(fit_model.channel_names)}), got {len(columns)}", status=2)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        dropped = frame.attrs.get("dropped_columns", {})
+        why = f" ({missing[0]} is {dropped[missing[0]]})" if missing[0] in dropped else ""
+        raise CLIError(f"{src}: no numeric column {missing[0]!r}{why}; columns are "
+                       f"{', '.join(map(str, frame.columns))}", status=2)
+    _report_reading(src.name, frame, log)
+    if not args.columns:
+        units = frame.attrs.get("units", {})
+        others = [str(c) for c in frame.columns if c not in columns]
+        print(f"{src.name}: signal {', '.join(_with_unit(c, units) for c in columns)}"
+              + (f" (other columns: {', '.join(others)}; choose with --columns)"
+                 if others else ""), file=log)
+    return frame, columns
+
+
 def run_fit(args: argparse.Namespace) -> int:
     # 1. everything that can be checked without reading or fitting
     _require("pandas", f"sklearn-r2t {args.command}")
@@ -111,45 +171,10 @@ def run_fit(args: argparse.Namespace) -> int:
     if not args.no_figure:
         _require("matplotlib", "the figure (or pass --no-figure)")
         fig_path = _check_output(args.figure, FIGURE_SUFFIXES, "--figure")
-    from ..symbolic import HeartRate
-
-    model_cls = _models()[args.model]
-    fit_model = HeartRate() if args.model == "cosinor" else model_cls()
-    registry = method_registry(fit_model, n_jobs=args.n_jobs, n_timesteps=args.n_timesteps)
-    methods = _select_methods(args, registry)
+    fit_model, methods = fit_setup(args)
 
     # 2. read
-    from ..recordings import default_signal, read_recording
-
-    try:
-        frame = read_recording(src, time_column=args.time_column,
-                               date_column=args.date_column, timezone=args.timezone)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        message = str(exc).removeprefix(f"{src}: ")  # the path is said once
-        raise CLIError(f"cannot read {args.file}: {message}") from exc
-    n_ch = fit_model.n_channels
-    if args.columns:
-        columns = args.columns
-    elif n_ch == 1:
-        columns = [default_signal(frame)]
-    else:
-        columns = list(frame.columns)[:n_ch]
-    if n_ch > 1 and len(columns) != n_ch:
-        raise CLIError(f"--model {args.model} needs {n_ch} --columns "
-                       f"({', '.join(fit_model.channel_names)}), got {len(columns)}", status=2)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        dropped = frame.attrs.get("dropped_columns", {})
-        why = f" ({missing[0]} is {dropped[missing[0]]})" if missing[0] in dropped else ""
-        raise CLIError(f"{args.file}: no numeric column {missing[0]!r}{why}; columns are "
-                       f"{', '.join(map(str, frame.columns))}", status=2)
-    _report_reading(src.name, frame)
-    if not args.columns:
-        units = frame.attrs.get("units", {})
-        others = [str(c) for c in frame.columns if c not in columns]
-        print(f"{src.name}: signal {', '.join(_with_unit(c, units) for c in columns)}"
-              + (f" (other columns: {', '.join(others)}; choose with --columns)"
-                 if others else ""), file=sys.stderr)
+    frame, columns = read_for_fit(src, fit_model, args)
 
     # 3. window and fit
     t0 = time.perf_counter()
@@ -185,27 +210,28 @@ def _with_unit(column, units) -> str:
     return f"{column} ({units[column]})" if units.get(column) else str(column)
 
 
-def _report_reading(name: str, frame) -> None:
+def _report_reading(name: str, frame, log=None) -> None:
     """One line each: where the times' zone came from, what was dropped or merged."""
+    log = sys.stderr if log is None else log
     attrs = frame.attrs
     source = attrs.get("time_zone_source") or "no zone in the file"
     tz = frame.index.tz
     if tz is None:
         print(f"{name}: times without a zone ({source}): days cut at midnight of the clock "
-              "as written", file=sys.stderr)
+              "as written", file=log)
     else:
         where = "UTC midnight" if str(tz) == "UTC" else "local midnight"
-        print(f"{name}: times in {tz} ({source}): days cut at {where}", file=sys.stderr)
+        print(f"{name}: times in {tz} ({source}): days cut at {where}", file=log)
     if tz is not None and str(tz) == "UTC" and "timezone=" not in source:
         print(f"{name}: the file gives UTC times only: days and acrophases are in UTC; "
               "pass --timezone (e.g. Europe/London) to cut days in local time",
-              file=sys.stderr)
+              file=log)
     dropped = attrs.get("dropped_columns") or {}
     if dropped:
         print(f"{name}: ignored column(s): "
-              + ", ".join(f"{c} ({why})" for c, why in dropped.items()), file=sys.stderr)
+              + ", ".join(f"{c} ({why})" for c, why in dropped.items()), file=log)
     for note in attrs.get("notes") or []:
-        print(f"{name}: {note}", file=sys.stderr)
+        print(f"{name}: {note}", file=log)
 
 
 def _clock_name(win) -> str:
@@ -219,7 +245,7 @@ def _clock_name(win) -> str:
 
 def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
                   n_timesteps=96, start_hour=0.0, min_coverage=0.5, intervals=0,
-                  random_state=0, batch_size=50, progress=False):
+                  random_state=0, batch_size=50, progress=False, log=None):
     """Window one recording and fit every method to every window.
 
     The single-file path of ``fit`` and ``compare``: each channel (or the group of
@@ -240,6 +266,8 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
         Signal columns; each is fitted apart unless the model has several channels.
     file : str
         Name written in the table's ``file`` column.
+    log : file-like, default=None
+        Where messages go (None: ``sys.stderr``).
 
     Returns
     -------
@@ -250,8 +278,9 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
 
     Raises
     ------
-    CLIError
-        When no window of a channel has ``min_coverage`` recorded.
+    NoWindowsError
+        When no window of a channel has ``min_coverage`` recorded (a
+        :class:`CLIError`; a cohort run reports the file as skipped).
     """
     from tqdm.auto import tqdm
 
@@ -267,13 +296,14 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
                            window_hours=fit_model.window_hours, start_hour=start_hour,
                            min_coverage=min_coverage)
         name = "+".join(chans)
-        _report_windows(file, name, win, fit_model.window_hours, min_coverage)
+        _report_windows(file, name, win, fit_model.window_hours, min_coverage, log)
         if win.X.shape[0] == 0:
-            raise CLIError(f"{file}: no window of {fit_model.window_hours:g} h with at "
+            raise NoWindowsError(f"{file}: no window of {fit_model.window_hours:g} h with at "
                            f"least {min_coverage:.0%} of {name} recorded (coverage of "
                            "each: " + ", ".join(f"{c:.0%}" for c in win.skipped["coverage"])
                            + ")")
-        X, bridge = _bridge(win.X, model_name)
+        # a Cosinor estimator fits any unit itself; the CLI's "cosinor" is a heart-rate fit
+        X, bridge = _bridge(win.X, model_name if fit_model.name != "cosinor" else None)
         unit = units.get(chans[0]) if model_name == "cosinor" and n_ch == 1 else None
         clock = _clock_name(win)
         bar = tqdm(total=len(methods) * X.shape[0], unit="window", disable=not progress,
@@ -285,7 +315,7 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
                     est.fit(X)
                 params, _ = _compare.transform_batched(est, X, batch_size=batch_size,
                                                        bar=bar)
-                _warn_at_bounds(params, fit_model, label, name, model_name)
+                _warn_at_bounds(params, fit_model, label, name, model_name, file=log)
                 bounds = None
                 if intervals:
                     bounds = _subsample_intervals(est, X, params, bridge, fit_model,
@@ -303,7 +333,7 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
     return rows, curves
 
 
-def _report_windows(file, name, win, window_hours, min_coverage) -> None:
+def _report_windows(file, name, win, window_hours, min_coverage, log=None) -> None:
     n_skip = len(win.skipped)
     first = win.start[0] if len(win.start) else None
     text = (f"{file} [{name}]: {len(win.start)} windows of {window_hours:g} h fitted"
@@ -315,17 +345,17 @@ def _report_windows(file, name, win, window_hours, min_coverage) -> None:
         text += (f"; {n_skip} skipped ({n_skip - empty} under --min-coverage "
                  f"{min_coverage:.0%}, {empty} without data; listed in the table with "
                  "status 'skipped')")
-    print(text, file=sys.stderr)
+    print(text, file=sys.stderr if log is None else log)
     hours = np.concatenate([win.hours, win.skipped["hours"].to_numpy(dtype=float)])
     odd = hours[np.abs(hours - window_hours) > 1e-6]
     if odd.size:
         kinds = ", ".join(f"{int((odd == h).sum())} of {h:g} h" for h in np.unique(odd))
         print(f"{file} [{name}]: daylight-saving changes: windows {kinds} (clock-time "
               "grid: the skipped hour is missing data, a repeated hour is averaged; "
-              "column 'hours')", file=sys.stderr)
+              "column 'hours')", file=sys.stderr if log is None else log)
 
 
-def _warn_at_bounds(params, fit_model, label, channel, model_name) -> None:
+def _warn_at_bounds(params, fit_model, label, channel, model_name, file=None) -> None:
     """Say so when a model's prior range clips the fits: the data do not fit its bounds."""
     bounds = np.asarray(fit_model.bounds, dtype=float)
     periods = getattr(fit_model, "param_periods", (None,) * len(bounds))
@@ -339,7 +369,7 @@ def _warn_at_bounds(params, fit_model, label, channel, model_name) -> None:
             hint = "" if model_name == "cosinor" else "; --model cosinor takes any unit"
             print(f"warning: {label} [{channel}]: {fit_model.param_names[j]} is at its "
                   f"bound ({lo:g} or {hi:g}) in {at.mean():.0%} of the windows{hint}",
-                  file=sys.stderr)
+                  file=sys.stderr if file is None else file)
 
 
 def _is_fitted(estimator) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .._version import __version__
+from ._cohort import add_cohort_arguments, is_cohort, run_cohort
 from ._common import MODEL_NAMES, CLIError, _models, method_registry
 from ._demo import run_demo
 from ._fit import run_fit
@@ -79,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                 "too, with the reason) plus a figure."
             ),
         )
-        p.add_argument("file", metavar="FILE", nargs="?", help="the recording")
+        p.add_argument("files", metavar="FILE", nargs="*",
+                       help="the recording; several, a folder or a glob pattern "
+                            "('cohort/*.csv') make a cohort run (see below)")
         p.add_argument("--model", choices=MODEL_NAMES, default="cosinor",
                        help="symbolic model: a physical one (values in its units: bpm, "
                             "degC, %%) or 'cosinor', a 24-h rhythm in any unit "
@@ -114,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="grid points per window (default: 96, one every 15 min)")
         stem = "{stem}"
         p.add_argument("--output", default=None,
-                       help=f"table: .csv, .tsv or .parquet (default: {stem}_{name}.csv)")
+                       help=f"table: .csv, .tsv or .parquet (default: {stem}_{name}.csv); "
+                            f"for a cohort, a folder (default: {name}_cohort)")
         p.add_argument("--figure", default=None,
                        help=f"figure: .png, .pdf or .svg (default: {stem}_{name}.png)")
         p.add_argument("--intervals", type=_nonnegative_int, default=0, metavar="N",
@@ -131,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="joblib workers over windows (default: 1; -1: all cores)")
         p.add_argument("--batch-size", type=_positive_int, default=50, help=argparse.SUPPRESS)
         p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+        add_cohort_arguments(p)
         p.set_defaults(func=run_fit)
 
     demo = sub.add_parser(
@@ -184,8 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{slug:24s} {label}")
             return 0
         if args.command in ("fit", "compare"):
-            if args.file is None:
+            if not args.files:
                 parser.error(f"{args.command}: the following arguments are required: FILE")
+            if is_cohort(args):
+                return run_cohort(args)
+            args.file = args.files[0]
             stem = Path(args.file).stem
             args.output = args.output or f"{stem}_{args.command}.csv"
             args.figure = args.figure or f"{stem}_{args.command}.png"
