@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._validation import FLOAT32_MAX, all_missing_rows, check_model, validate_sequences
+from ..least_squares._sequence_fit import too_few_observed, warn_unfittable
 from ..noise import make_noise
 from ..symbolic import HeartRate, SymbolicModel
 from ._calibration import _calibrate_refine, _calibrate_std
@@ -165,7 +166,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the synthetic data, weight initialisation and masking.
     verbose : int, default=0
-        0 silent; 1 progress bar and epoch table while training.
+        0 silent; 1 progress bar and epoch table while training, and a progress bar
+        over the sequences (stderr) in transform, predict and sample_weights.
 
     Attributes
     ----------
@@ -544,17 +546,22 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         # its estimates of the other channels' parameters are then far off (Wearable
         # without skin temperature: median heart-rate mesor error 27 bpm, not 0.16).
         empty = all_missing_rows(X)
-        out = _network_params(self.module_, self.model_, X, return_std=return_std)
-        params, std = out if return_std else (out, None)
+        # Too few samples to pin the parameters, or a singular weighted solve: NaN
+        # and one warning, as in SymbolicLeastSquares; never a guess at a bound.
+        sparse = too_few_observed(self.model_, X) & ~empty
+        params, std, singular = _network_params(self.module_, self.model_, X,
+                                                return_std=return_std, verbose=self.verbose)
+        warn_unfittable(self.model_, sparse, singular & ~empty)
+        lost = empty | sparse | singular
         if self.refine:
-            keep = ~empty
+            keep = ~lost
             params[keep] = blend(self.model_, params[keep],
                                  _refined(self.model_, X[keep], params[keep], self.refine),
                                  self.refine_weight_)
-        params[empty] = np.nan
+        params[lost] = np.nan
         if return_std:
             std = std * self.std_scale_
-            std[empty] = np.nan
+            std[lost] = np.nan
             return params, std
         return params
 
@@ -572,17 +579,28 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         Returns
         -------
         weights : ndarray shaped like X
-            In [0, 1]; NaN where a sample is missing.
+            In [0, 1]; NaN where a sample is missing, and for every sample of a
+            sequence whose parameters :meth:`transform` returns as NaN (a channel
+            entirely missing, too few observed samples, or a singular weighted
+            solve; with the same warning).
         """
         check_is_fitted(self)
         if not isinstance(self.module_, WeightedSolveNet):
             raise ValueError("sample_weights needs head='weights'; the parameter head "
                              "weighs no samples.")
         X = validate_sequences(self, X, self.model_, reset=False)
+        empty = all_missing_rows(X)
+        sparse = too_few_observed(self.model_, X) & ~empty
         out = np.empty(X.shape)
-        for sl, _, pred in _forward_batches(self.module_, self.model_, X):
-            out[sl] = pred["weights"].double().cpu().numpy()
-        out[np.isnan(X)] = np.nan
+        singular = np.zeros(len(X), dtype=bool)
+        for sl, x, pred in _forward_batches(self.module_, self.model_, X,
+                                            verbose=self.verbose):
+            weights = pred["weights"].double()
+            out[sl] = weights.cpu().numpy()
+            if self.module_.linear:  # the solve transform makes with these weights
+                singular[sl] = self.module_.solve(x.double(), weights)[2].cpu().numpy()
+        warn_unfittable(self.model_, sparse, singular & ~empty)
+        out[np.isnan(X) | (empty | sparse | singular)[:, None, None]] = np.nan
         return out[..., 0] if self.model_.n_channels == 1 else out
 
     def predict(self, X):

@@ -8,6 +8,9 @@ import numbers
 import numpy as np
 import torch
 
+# The networks compute parameters in float32.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 def _as_float_params(params) -> np.ndarray:
     if isinstance(params, torch.Tensor):
@@ -110,3 +113,11 @@ def _check_bounds(bounds: np.ndarray, n_params: int) -> None:
         raise ValueError("bounds must be finite.")
     if np.any(bounds[:, 0] >= bounds[:, 1]):
         raise ValueError("every lower bound must be strictly below its upper bound.")
+    # The networks compute parameters in float32 (lower bound + share * width).
+    with np.errstate(over="ignore"):
+        width = bounds[:, 1] - bounds[:, 0]
+    if np.abs(bounds).max() > _FLOAT32_MAX or not np.all(width <= _FLOAT32_MAX):
+        raise ValueError(
+            f"bounds and their widths must lie within the float32 range (|b| <= "
+            f"{_FLOAT32_MAX:.3g}) that the fits compute in, got {bounds.tolist()}."
+        )

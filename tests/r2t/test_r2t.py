@@ -570,8 +570,8 @@ def test_a_spike_in_one_wearable_channel_stays_in_its_parameters():
 def test_transform_encodes_in_batches(heart_rate_data):
     est = R2TRegressor().fit(heart_rate_data.X)
     X3 = heart_rate_data.X[:, :, None]
-    full = _inference._network_params(est.module_, est.model_, X3, batch_size=4096)
-    small = _inference._network_params(est.module_, est.model_, X3, batch_size=7)
+    full = _inference._network_params(est.module_, est.model_, X3, batch_size=4096)[0]
+    small = _inference._network_params(est.module_, est.model_, X3, batch_size=7)[0]
     np.testing.assert_allclose(small, full, rtol=1e-5)
 
 
