@@ -211,7 +211,9 @@ class _StepBudget(Callback):
         per_step = self.seconds_per_step()
         if per_step is None:
             return None
-        setup = self.probe_start_ - self.start  # set-up and the first step
+        # Set-up and the first step, then n steps at the steady rate with the
+        # planning margin (which leaves a step or two to spare).
+        setup = self.probe_start_ - self.start
         return setup + n_steps / self.steps_per_epoch * self._per_epoch(per_step) / 0.9
 
     def _set_lr(self, net):
@@ -230,15 +232,20 @@ class _StepBudget(Callback):
     def exhausted(self):
         if self.total_steps_ is not None and self.step_ >= self.total_steps_:
             return True
-        if self.max_time is not None and _clock() - self.start >= self.max_time:
-            self.out_of_time_ = True
-            return True
+        if self.max_time is not None:
+            self.now_ = _clock()
+            if self.now_ - self.start >= self.max_time:
+                self.out_of_time_ = True
+                return True
         return False
 
     def on_epoch_begin(self, net, **kwargs):
         # Stop here rather than at the previous epoch's end, so that every end-of-epoch
-        # callback (validation, early stopping, skorch's log) has seen that epoch.
-        if self.step_ and self.exhausted():
+        # callback (validation, early stopping, skorch's log) has seen that epoch. The
+        # first epoch always runs (and is scored), even without a step: a budget spent
+        # before the first step then ends training at once, not after `patience`
+        # empty epochs.
+        if len(net.history) > 1 and self.exhausted():
             net.history.pop()  # skorch opened this epoch's row; it never runs
             raise _StopTraining
 
