@@ -26,9 +26,9 @@ import torch
 
 from ._losses import irls_weights, rho
 
-__all__ = ["weighted_lstsq", "singular_systems", "weighted_lstsq_cov", "robust_scale",
-           "linear_start",
-           "linear_m_step", "nonlinear_start", "objective", "lm", "value_and_jacobian"]
+__all__ = ["weighted_lstsq", "normal_matrix", "singular_systems", "weighted_lstsq_cov",
+           "robust_scale", "linear_start", "linear_m_step", "nonlinear_start", "objective",
+           "lm", "value_and_jacobian"]
 
 # 1 / Phi^-1(3/4): turns a median absolute deviation into a Gaussian sigma.
 MAD_TO_SIGMA = 1.482602218505602
@@ -78,9 +78,8 @@ def weighted_lstsq(
     singular : Tensor of shape (n,), bool
         Only with ``return_singular=True``.
     """
-    T, K = B.shape
-    BB = (B[:, :, None] * B[:, None, :]).reshape(T, K * K)
-    G = (W @ BB).reshape(-1, K, K)
+    K = B.shape[1]
+    G = normal_matrix(B, W)
     # A relative ridge keeps rows with few or vanishing weights solvable; its floor,
     # a row with no weight at all (theta = 0 there).
     trace = G.diagonal(dim1=1, dim2=2).sum(-1)
@@ -96,6 +95,14 @@ def weighted_lstsq(
     rhs = (W * Y) @ B
     theta = torch.linalg.solve(G, rhs.unsqueeze(-1)).squeeze(-1)
     return (theta, singular) if return_singular else theta
+
+
+def normal_matrix(B: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """``B' diag(W[i]) B`` for every row ``i``: ``(n, K, K)`` from ``B`` ``(T, K)`` and
+    ``W`` ``(n, T)``, in one matrix product for the whole batch."""
+    T, K = B.shape
+    BB = (B[:, :, None] * B[:, None, :]).reshape(T, K * K)
+    return (W @ BB).reshape(-1, K, K)
 
 
 def singular_systems(G: torch.Tensor) -> torch.Tensor:

@@ -313,6 +313,21 @@ def warn_unfittable(model: SymbolicModel, too_few: np.ndarray,
                   stacklevel=stacklevel)
 
 
+def _singular_rows(components, X: np.ndarray) -> np.ndarray:
+    """Rows whose observed samples leave some channel's linear basis singular
+    (:func:`~._engine.singular_systems` on its unweighted normal matrix), in chunks."""
+    singular = np.zeros(X.shape[0], dtype=bool)
+    for c, m in enumerate(components):
+        B = m.linear_basis(m.t_hours(X.shape[1]))
+        if B is None:
+            continue
+        B = torch.from_numpy(np.asarray(B, dtype=float))
+        for s in range(0, X.shape[0], _CHUNK_LINEAR):
+            W = torch.from_numpy((~np.isnan(X[s : s + _CHUNK_LINEAR, :, c])).astype(float))
+            singular[s : s + _CHUNK_LINEAR] = bf.singular_systems(bf.normal_matrix(B, W)).numpy()
+    return singular
+
+
 def fit_sequences(
     model: SymbolicModel,
     X: np.ndarray,
@@ -363,7 +378,8 @@ def fit_sequences(
     -------
     params : ndarray of shape (n_sequences, n_params)
         NaN for a sequence with fewer than :func:`min_observed` samples in a
-        channel (with a warning) or a NaN row of ``x0``.
+        channel or whose observed samples leave a linear basis singular (with one
+        warning naming the rows), or a NaN row of ``x0``.
     """
     check_model(model)
     _check_options(loss, f_scale, n_restarts, solver, max_nfev)
@@ -386,9 +402,12 @@ def fit_sequences(
         )
     splits = np.cumsum([m.n_params for m in components])[:-1]
     x0_parts = [None] * len(components) if x0 is None else np.split(x0, splits, axis=1)
-    # Rows that cannot be fitted: too few observed samples in some channel.
+    # Rows that cannot be fitted: too few observed samples in some channel, or
+    # samples that cannot pin a linear basis' coefficients (a singular system).
     too_few = too_few_observed(model, X)
-    warn_unfittable(model, too_few & ~np.isnan(X).all(axis=1).any(axis=1))
+    singular = _singular_rows(components, X) & ~too_few
+    warn_unfittable(model, too_few & ~np.isnan(X).all(axis=1).any(axis=1), singular)
+    too_few |= singular
     if x0 is not None:
         too_few |= ~np.isfinite(x0).all(axis=1)
     rows = np.flatnonzero(~too_few)

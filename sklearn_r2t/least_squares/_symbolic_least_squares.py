@@ -57,8 +57,10 @@ class SymbolicLeastSquares(TransformerMixin, BaseEstimator):
     ``f_scale='auto'`` is the tuned one.
 
     Missing samples (NaN) are ignored. A sequence with fewer observed samples in
-    a channel than that channel has parameters, plus one, gets NaN parameters and
-    curves, with a warning; the rest of the batch is unaffected. Angular
+    a channel than that channel has parameters, plus one, or whose observed
+    samples cannot pin a linear basis' coefficients (a singular system), gets NaN
+    parameters and curves, with one warning naming the rows; the rest of the
+    batch is unaffected (as in :class:`~sklearn_r2t.R2TRegressor`). Angular
     parameters (acrophases) are fitted on the whole circle and returned within
     their bounds; the others within theirs.
 
@@ -237,7 +239,8 @@ class SymbolicLeastSquares(TransformerMixin, BaseEstimator):
         -------
         params : ndarray of shape (n_sequences, n_params)
             Fitted parameters in physical units (:meth:`get_feature_names_out`
-            names them); NaN for a sequence with an entirely missing channel.
+            names them); NaN for a sequence with an entirely missing channel,
+            too few observed samples or a singular system (see above).
         """
         return self._fit_params(X)
 

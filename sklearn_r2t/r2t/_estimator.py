@@ -528,8 +528,12 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         Returns
         -------
         params : ndarray of shape (n_sequences, n_params)
-            In physical units (``model_.param_units``); NaN for a sequence with a
-            channel that is entirely missing.
+            In physical units (``model_.param_units``); NaN, with a warning naming
+            the rows, for a sequence with a channel that is entirely missing, with
+            fewer observed samples in a channel than its parameters plus one (as
+            :class:`~sklearn_r2t.SymbolicLeastSquares`), or whose weighted solve is
+            singular (the samples the network trusts cannot pin the coefficients).
+            The other rows are unaffected.
         std : ndarray of shape (n_sequences, n_params)
             Only with ``return_std=True``.
         """

@@ -87,22 +87,6 @@ def _check_periods(periods, n_params: int) -> tuple[float | None, ...]:
     return tuple(None if p is None else _check_positive(f"param_periods[{i}]", p)
                  for i, p in enumerate(periods))
 
-    def linear_basis(self, t_hours):
-        if self._linear_basis is None:
-            return None
-        B = np.asarray(self._linear_basis(np.asarray(t_hours, dtype=float)), dtype=float)
-        if B.ndim != 2 or B.shape[0] != len(t_hours):
-            raise ValueError(
-                f"linear_basis(t_hours) must return shape (n_timesteps, K) = "
-                f"({len(t_hours)}, K), got {B.shape}."
-            )
-        return B
-
-    def params_from_linear(self, theta):
-        if self._params_from_linear is None:
-            return super().params_from_linear(theta)
-        return np.asarray(self._params_from_linear(np.asarray(theta, dtype=float)), dtype=float)
-
 
 def _check_bounds(bounds: np.ndarray, n_params: int) -> None:
     if bounds.ndim != 2 or bounds.shape != (n_params, 2):
