@@ -20,6 +20,7 @@ from ._quantiles import _quantiles
 __all__ = ["ASRLRegressor"]
 
 _F32_MAX = float(np.finfo(np.float32).max)
+_F32_TINY = float(np.finfo(np.float32).tiny)
 # Centred targets outside this range of magnitudes are divided by a power of two that brings
 # them near 2**20: XGBoost's float32 split gains (sums of gradients, squared) overflow beyond
 # about 1e19 and underflow for tiny ones.
@@ -59,13 +60,15 @@ def _rescaled(penalty: float, scale: float, power: int = 1) -> float:
     """``penalty / scale**power`` in the units of targets divided by ``scale``.
 
     Divided one factor at a time (``scale**2`` underflows to 0 for targets near 1e-300)
-    and capped at the float32 maximum: beyond it the penalty already exceeds every gain
-    or gradient sum the booster computes (no split, zero leaves), as the uncapped one would.
+    and kept within float32, which the boosters parse it as: capped at its maximum
+    (beyond it the penalty already exceeds every gain or gradient sum the booster
+    computes: no split, zero leaves, as the uncapped one would give) and 0 below its
+    smallest normal number (XGBoost refuses gamma=1e-50; it is far below any gain).
     """
     out = float(penalty)
     for _ in range(power):
         out /= scale
-    return min(out, _F32_MAX)
+    return 0.0 if out < _F32_TINY else min(out, _F32_MAX)
 
 
 class ASRLRegressor(RegressorMixin, BaseEstimator):

@@ -593,6 +593,15 @@ def test_a_spike_in_one_wearable_channel_stays_in_its_parameters():
     assert np.all(shift[3:] < 0.02), shift
 
 
+def test_verbose_shows_a_progress_bar_over_the_sequences(heart_rate_data, capsys):
+    est = R2TRegressor(verbose=1).fit(heart_rate_data.X)
+    capsys.readouterr()
+    est.transform(heart_rate_data.X)
+    assert "60/60" in capsys.readouterr().err
+    est.set_params(verbose=0).transform(heart_rate_data.X)
+    assert capsys.readouterr().err == ""
+
+
 def test_transform_encodes_in_batches(heart_rate_data):
     est = R2TRegressor().fit(heart_rate_data.X)
     X3 = heart_rate_data.X[:, :, None]
