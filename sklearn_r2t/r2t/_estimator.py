@@ -135,7 +135,11 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         a warning, after scoring that last (partial) epoch. ``max_epochs`` and
         ``max_steps`` still cap it. What stays machine-dependent is the step
         count, and floating-point results across CPUs and thread counts. Refine
-        calibration (``refine``) runs after the budget.
+        calibration (``refine``) runs after the budget. A budget that ends
+        training with fewer than 100 steps gives a ``ConvergenceWarning`` naming
+        the ``max_time`` that would plan 100 on this machine: below that the
+        network is barely trained, worse than a classical robust fit (docs:
+        "Time budgets").
     pretrained : {"auto", True, False}, default="auto"
         Use the shipped weights. ``"auto"`` uses them when they exist for the
         model, the sequence length and the architecture, and trains from scratch
@@ -193,7 +197,10 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of time steps (scikit-learn's convention for X's second axis).
     n_steps_ : int
-        Optimiser steps the learning-rate schedule spanned (0 without training).
+        Optimiser steps the learning-rate schedule spanned, the value
+        ``max_steps`` repeats; the steps taken when ``max_time`` cut training
+        short (with a warning); 0 without training. ``history_[-1]["steps"]``
+        counts the steps taken (fewer only after early stopping).
     fit_time_ : float
         Seconds spent in fit.
 
