@@ -487,6 +487,9 @@ def test_boolean_targets_count_as_zero_and_one_like_scikit_learns():
 @pytest.mark.parametrize("bounds", [[(-1e300, 1e300)], [(0.0, 1e39)], [(-3e38, 3e38)]])
 def test_function_model_bounds_must_fit_float32(bounds):
     # FunctionModel(f, bounds=[(-1e300, 1e300)]) was accepted; the networks compute
-    # lower bound + share * width in float32.
-    with pytest.raises(ValueError, match="float32 range"):
+    # lower bound + share * width in float32 (and scale the signal by output_range).
+    with pytest.raises(ValueError, match="bounds and their widths .* float32 range"):
         FunctionModel(lambda p, t: p[:, :1] + 0 * t, bounds=bounds)
+    with pytest.raises(ValueError, match="output_range and its widths .* float32 range"):
+        FunctionModel(lambda p, t: p[:, :1] + 0 * t, bounds=[(0.0, 1.0)],
+                      output_range=bounds[0])

@@ -60,6 +60,13 @@ def _check_output_range(output_range, n_channels: int) -> np.ndarray:
     if not np.all(np.isfinite(pairs)) or np.any(pairs[:, 0] >= pairs[:, 1]):
         raise ValueError("output_range must be finite with lo < hi for every channel (it "
                          f"scales the signal), got {pairs.tolist()}.")
+    with np.errstate(over="ignore"):
+        width = pairs[:, 1] - pairs[:, 0]
+    if np.abs(pairs).max() > _FLOAT32_MAX or not np.all(width <= _FLOAT32_MAX):
+        raise ValueError(
+            f"output_range and its widths must lie within the float32 range (|x| <= "
+            f"{_FLOAT32_MAX:.3g}) that the networks scale the signal in, got {pairs.tolist()}."
+        )
     return r
 
 
