@@ -110,7 +110,7 @@ _PROBE_STEPS = 10
 # architecture trained from scratch, median normalised MSE on 1,000 held-out
 # "combined" sequences: 10 steps 1.8e-3 (ordinary least squares: 1.7e-3), 30 steps
 # 3.7e-4, 100 steps 4.3e-5 (SymbolicLeastSquares soft_l1, f_scale="auto": 5.3e-5),
-# the shipped weights 7.8e-6 (docs/r2t.md, "Training budgets").
+# the shipped weights 7.8e-6 (benchmarks/results/r2t_min_steps.md).
 _MIN_STEPS = 100
 
 
