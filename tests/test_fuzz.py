@@ -422,16 +422,21 @@ def test_a_budget_spent_before_the_first_step_warns_and_stops_at_once(monkeypatc
     assert len(est.history_) == 1 and est.history_[0]["steps"] == 0
 
 
-def test_a_budget_cut_during_the_timing_steps_warns(monkeypatch):
+@pytest.mark.parametrize("jump_after, timing", [(5, "set-up and the first step took"),
+                                                (8, r"would plan 100 steps")])
+def test_a_budget_cut_during_the_timing_steps_warns(monkeypatch, jump_after, timing):
     # A loaded machine ran out of max_time=15 within the 10 timed steps (3, 4 and 8
-    # steps), and the fit said nothing.
-    monkeypatch.setattr(_training, "_clock", _FakeClock(tick=0.01, jump_after=8, jump=100.0))
+    # steps), and the fit said nothing. (The clock jumps at its 5th reading: after
+    # the first step; at its 8th: after the fourth.)
+    monkeypatch.setattr(_training, "_clock",
+                        _FakeClock(tick=0.01, jump_after=jump_after, jump=100.0))
     est = R2TRegressor(random_state=0, max_time=5.0, **_TINY)
     with pytest.warns(ConvergenceWarning, match="allowed only .* step") as record:
         est.fit(make_wearable_sequences(4, random_state=0).X)
     assert 0 < est.n_steps_ < _training._PROBE_STEPS
     assert est.n_steps_ == est.history_[-1]["steps"]  # honest: the steps taken
-    assert f"n_steps_={est.n_steps_}" in str(record[0].message)
+    message = str(record[0].message)
+    assert f"n_steps_={est.n_steps_}" in message and re.search(timing, message)
 
 
 def test_damaged_shipped_file_on_a_slow_machine_says_the_fallback_trained_nothing(

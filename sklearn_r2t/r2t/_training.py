@@ -192,7 +192,8 @@ class _StepBudget(Callback):
 
     def seconds_per_step(self):
         """Seconds a step takes, timed from the end of the first one (which pays
-        one-off set-up costs); None before any step."""
+        one-off set-up costs); with a single step, that step and the set-up
+        together; None before any step."""
         if not self.step_ or self.now_ is None:
             return None
         if self.step_ > 1:
@@ -207,10 +208,11 @@ class _StepBudget(Callback):
 
     def seconds_for(self, n_steps):
         """The ``max_time`` that would plan ``n_steps`` on this machine, from the
-        timing so far (None before a step was timed)."""
-        per_step = self.seconds_per_step()
-        if per_step is None:
+        timing so far (None before two steps were timed: one step does not tell
+        the set-up from the steady rate)."""
+        if self.step_ < 2 or self.now_ is None:
             return None
+        per_step = self.seconds_per_step()
         # Set-up and the first step, then n steps at the steady rate with the
         # planning margin (which leaves a step or two to spare).
         setup = self.probe_start_ - self.start
@@ -257,11 +259,16 @@ class _StepBudget(Callback):
 def _untrained_message(budget, max_time, n_steps, cut_short=None):
     """Why a time budget left the network barely trained, and what budget would not."""
     need = budget.seconds_for(_MIN_STEPS)
-    timing = (f"A step took about {budget.seconds_per_step():.2g} s here: "
-              f"max_time={math.ceil(need):d} would plan {_MIN_STEPS} steps"
-              if need is not None else
-              "The budget ran out before the first step ended (drawing the synthetic "
-              "training data counts towards it)")
+    if need is not None:
+        timing = (f"A step took about {budget.seconds_per_step():.2g} s here: "
+                  f"max_time={math.ceil(need):d} would plan {_MIN_STEPS} steps")
+    elif n_steps:
+        timing = (f"The set-up and the first step took {budget.seconds_per_step():.2g} s "
+                  "of the budget (the first steps of a new shape are slow); give it many "
+                  "times that")
+    else:
+        timing = ("The budget ran out before the first step ended (drawing the synthetic "
+                  "training data counts towards it)")
     head = cut_short or f"max_time={max_time:g} s allowed only {n_steps} optimiser step(s)"
     return (f"{head}. Below {_MIN_STEPS} steps (n_steps_={n_steps}) the network is barely "
             "trained: its estimates are worse than a classical robust fit "
