@@ -21,13 +21,15 @@ import torch
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_r2t
-from sklearn_r2t import R2TRegressor, SymbolicLeastSquares
+from sklearn_r2t import R2TRegressor, SoftL1Regressor, SymbolicLeastSquares
 from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.metrics import normalized_mse, parameter_errors, parameter_recovery_score
 from sklearn_r2t.noise import PRESETS, make_noise
-from sklearn_r2t.symbolic import Cosinor, HeartRate, SpO2, Wearable
+from sklearn_r2t.r2t import _estimator, _training
+from sklearn_r2t.symbolic import Cosinor, FunctionModel, HeartRate, SpO2, Wearable
 
 FAST = settings(max_examples=200, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -119,11 +121,9 @@ def _same(a, b):
 
 
 def check_params(model, X, params):
-    """Each row all NaN or finite in the box; all NaN where a channel is empty.
-
-    NaN is also allowed (not required) where a channel has fewer observed samples
-    than its parameters can be identified from: a least-squares fit cannot.
-    """
+    """Each row all NaN or finite in the box; all NaN where a channel is empty or
+    has fewer observed samples than its parameters plus one (no fit can pin them:
+    issue 21), finite everywhere else."""
     X3 = np.asarray(X, dtype=float)
     X3 = X3[:, :, None] if X3.ndim == 2 else X3
     counts = (~np.isnan(X3)).sum(axis=1)
@@ -131,7 +131,7 @@ def check_params(model, X, params):
     sparse = (counts < -(-model.n_params // model.n_channels) + 1).any(axis=1)
     assert params.shape == (len(X3), model.n_params)
     nan_rows = np.isnan(params).all(axis=1)
-    assert nan_rows[empty].all()
+    assert nan_rows[empty | sparse].all()
     assert not nan_rows[~sparse].any()
     ok = params[~nan_rows]
     assert np.isfinite(ok).all()
@@ -328,3 +328,173 @@ def test_clear_error_check_catches_internal_errors():
         outcome(torch.ones(2, 3).matmul, torch.ones(2, 3))
     with pytest.raises(AssertionError):
         outcome(np.ones((2, 3)).__add__, np.ones((4,)))
+
+
+# ------------------------------------------------ issue 21: the last bad inputs
+# Each reproducer of issue 21, kept as a regression case.
+_TINY = dict(d_model=8, n_heads=2, dim_feedforward=16, step_features=2, hidden_size=16,
+             n_synthetic=512, max_epochs=50, batch_size=64, pretrained=False)
+
+
+def _clean_row(n_timesteps=96):
+    return make_wearable_sequences(1, noise="gaussian", random_state=1,
+                                   n_timesteps=n_timesteps).X[0]
+
+
+@pytest.mark.parametrize("n_observed", [1, 2, 3])
+@pytest.mark.parametrize("method", ["transform", "std", "predict", "sample_weights"])
+def test_r2t_rows_too_sparse_give_nan_with_one_warning(n_observed, method):
+    # One observed sample reached torch's "singular" error; two returned parameters
+    # pinned at a bound ([54.53, 20.0, 1.38]) without a word.
+    est = r2t("heart_rate")
+    X = np.vstack([np.full(96, np.nan), _clean_row()])
+    X[0, 5 : 5 + 7 * n_observed : 7] = 109.0
+    call = {"transform": est.transform, "predict": est.predict,
+            "std": lambda X: est.transform(X, return_std=True)[1],
+            "sample_weights": est.sample_weights}[method]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        out = call(X)
+    messages = [str(w.message) for w in record]
+    assert messages == ["1 sequence(s) have fewer than 4 observed samples in a channel "
+                        "(rows 0); their parameters are returned as NaN."]
+    assert np.isnan(out[0]).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the good row alone: no warning at all
+        alone = call(X[1:])
+    np.testing.assert_allclose(out[1:], alone, rtol=1e-6)  # the rest of the batch
+
+
+def _step(p, t):
+    return p[:, :1] + p[:, 1:2] * (t >= 12.0).to(p.dtype)
+
+
+STEP = FunctionModel(_step, bounds=[(0.0, 1.0), (-0.5, 0.5)],
+                     linear_basis=lambda t: np.stack([np.ones_like(t), 1.0 * (t >= 12.0)], 1),
+                     params_from_linear=lambda theta: theta)
+
+
+def test_singular_systems_give_nan_in_r2t_as_in_least_squares():
+    # Twelve observed samples, all before the step: its size cannot be known.
+    X = STEP.evaluate(np.array([[0.4, 0.2], [0.5, -0.1]]), 24)
+    X[0, 12:] = np.nan
+    r2t_est = R2TRegressor(STEP, random_state=0, max_steps=2, **_TINY).fit(X)
+    for est in (SymbolicLeastSquares(STEP, loss="linear").fit(X), r2t_est):
+        with pytest.warns(UserWarning, match=r"^1 sequence\(s\) have a singular weighted "
+                                             r"system \(rows 0\); their parameters"):
+            params = est.transform(X)
+        assert np.isnan(params[0]).all() and np.isfinite(params[1]).all()
+
+
+def test_r2t_trains_on_short_sequences_with_gaps():
+    # 4-step sequences: training rows with under 3 observed samples (masking, gaps)
+    # made the weighted solve raise torch's "singular" error.
+    X = make_wearable_sequences(8, n_timesteps=4, noise="gaussian", random_state=0).X
+    est = R2TRegressor(random_state=0, max_steps=3, **{**_TINY, "n_synthetic": 256}).fit(X)
+    X[0, 1:] = np.nan
+    with pytest.warns(UserWarning, match="fewer than 4 observed samples"):
+        params = est.transform(X)
+    assert np.isnan(params[0]).all() and np.isfinite(params[1:]).all()
+
+
+class _FakeClock:
+    """Every reading advances ``tick`` seconds, plus ``jump`` at reading ``jump_after``."""
+
+    def __init__(self, tick, jump_after=None, jump=0.0):
+        self.now, self.calls, self.tick = 0.0, 0, tick
+        self.jump_after, self.jump = jump_after, jump
+
+    def __call__(self):
+        self.calls += 1
+        self.now += self.tick + (self.jump if self.calls == self.jump_after else 0.0)
+        return self.now
+
+
+def test_a_budget_spent_before_the_first_step_warns_and_stops_at_once(monkeypatch):
+    # max_time=0.05 trained 0 steps in 9 empty epochs (36 s), silently.
+    monkeypatch.setattr(_training, "_clock", _FakeClock(tick=1.0))
+    est = R2TRegressor(random_state=0, max_time=0.5, **_TINY)
+    with pytest.warns(ConvergenceWarning, match=r"allowed only 0 optimiser step.*barely "
+                                                r"trained.*before the first step"):
+        est.fit(make_wearable_sequences(4, random_state=0).X)
+    assert est.n_steps_ == 0
+    # One scored epoch without a step, not `patience` empty ones.
+    assert len(est.history_) == 1 and est.history_[0]["steps"] == 0
+
+
+@pytest.mark.parametrize("jump_after, timing", [(5, "set-up and the first step took"),
+                                                (8, r"would plan 100 steps")])
+def test_a_budget_cut_during_the_timing_steps_warns(monkeypatch, jump_after, timing):
+    # A loaded machine ran out of max_time=15 within the 10 timed steps (3, 4 and 8
+    # steps), and the fit said nothing. (The clock jumps at its 5th reading: after
+    # the first step; at its 8th: after the fourth.)
+    monkeypatch.setattr(_training, "_clock",
+                        _FakeClock(tick=0.01, jump_after=jump_after, jump=100.0))
+    est = R2TRegressor(random_state=0, max_time=5.0, **_TINY)
+    with pytest.warns(ConvergenceWarning, match="allowed only .* step") as record:
+        est.fit(make_wearable_sequences(4, random_state=0).X)
+    assert 0 < est.n_steps_ < _training._PROBE_STEPS
+    assert est.n_steps_ == est.history_[-1]["steps"]  # honest: the steps taken
+    message = str(record[0].message)
+    assert f"n_steps_={est.n_steps_}" in message and re.search(timing, message)
+
+
+def test_damaged_shipped_file_on_a_slow_machine_says_the_fallback_trained_nothing(
+        tmp_path, monkeypatch):
+    # pretrained="auto" with a damaged file warned, then returned after 20-57 s with
+    # n_steps_=0 and no word about it. Here the 300 s fall-back budget is spent before
+    # the first step (every clock reading is 400 s).
+    path = tmp_path / "heart_rate_t96.pt"
+    path.write_bytes(b"not a torch file")
+    monkeypatch.setattr(_estimator, "pretrained_path", lambda model, n, head: path)
+    monkeypatch.setattr(_training, "_clock", _FakeClock(tick=400.0))
+    with pytest.warns(UserWarning) as record:
+        est = R2TRegressor(random_state=0, **{**_TINY, "pretrained": "auto"}).fit(
+            make_wearable_sequences(4, random_state=0).X)
+    assert any("damaged" in str(w.message) and "within max_time=300 s" in str(w.message)
+               for w in record)
+    assert any(issubclass(w.category, ConvergenceWarning)
+               and "max_time=300 s allowed only 0 optimiser step" in str(w.message)
+               for w in record)
+    assert not est.pretrained_ and est.n_steps_ == 0
+
+
+def test_soft_l1_at_the_edges_of_float64():
+    # y * 1e-300 reached numpy's "array must not contain infs or NaNs" (f_scale="auto");
+    # y * 1e-30 stopped at the least-squares start without a word.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 2))
+    y = X @ [1.0, 2.0] + 3.0 + 0.1 * rng.normal(size=60)
+    y[:6] += 30.0
+    for f_scale in ("auto", 0.05):
+        ref = SoftL1Regressor(f_scale=f_scale).fit(X, y)
+        for c in (1e-300, 1e-30, 1e30):
+            est = SoftL1Regressor(f_scale=f_scale if f_scale == "auto" else f_scale * c)
+            est.fit(X, y * c)
+            np.testing.assert_allclose(est.coef_ / c, ref.coef_, rtol=1e-7)
+            np.testing.assert_allclose(est.intercept_ / c, ref.intercept_, rtol=1e-7)
+
+
+def test_boolean_targets_count_as_zero_and_one_like_scikit_learns():
+    # SoftL1Regressor(f_scale="auto").fit(X, y > 3) reached numpy's boolean-subtract
+    # TypeError; HuberRegressor (and every regressor here) takes booleans as 0/1.
+    from sklearn.linear_model import HuberRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 2))
+    y = X @ [1.0, 2.0] + 3.0 > 3.0
+    HuberRegressor().fit(X, y)  # scikit-learn's behaviour, followed here
+    for est in (SoftL1Regressor(f_scale="auto"), SoftL1Regressor()):
+        a, b = est.fit(X, y).coef_.copy(), est.fit(X, y.astype(float)).coef_
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("bounds", [[(-1e300, 1e300)], [(0.0, 1e39)], [(-3e38, 3e38)]])
+def test_function_model_bounds_must_fit_float32(bounds):
+    # FunctionModel(f, bounds=[(-1e300, 1e300)]) was accepted; the networks compute
+    # lower bound + share * width in float32 (and scale the signal by output_range).
+    with pytest.raises(ValueError, match="bounds and their widths .* float32 range"):
+        FunctionModel(lambda p, t: p[:, :1] + 0 * t, bounds=bounds)
+    with pytest.raises(ValueError, match="output_range and its widths .* float32 range"):
+        FunctionModel(lambda p, t: p[:, :1] + 0 * t, bounds=[(0.0, 1.0)],
+                      output_range=bounds[0])

@@ -31,10 +31,13 @@ _AUTO_RULES = ("quantile", "efficient")
 _AUTO_HOLDOUT = 0.2
 _AUTO_TRIM = 0.8
 _AUTO_MIN_ROWS = 10
+_F32_TINY = float(np.finfo(np.float32).tiny)
 # Centred targets outside this range of magnitudes are divided by a power of two that brings
 # them near 2**20: XGBoost's float32 split gains (sums of gradients, squared) overflow beyond
 # about 1e19 and underflow for tiny ones.
 _Y_RANGE = (1e-6, 1e12)
+# A base_score farther than this many spreads of the targets leaves them to float32 rounding.
+_BASE_SPREAD = 1e4
 _LIBRARY_MODULES = ("xgboost", "lightgbm", "catboost", "_catboost")
 # XGBoost's evaluation metrics (the part before '@'); others are rejected at fit.
 _XGB_METRICS = frozenset({
@@ -62,6 +65,21 @@ def _check_float32_range(a: Any, name: str) -> None:
             f"{name} has values up to {big:.3g}, beyond the float32 range (3.4e38) the "
             "boosting libraries use; rescale it."
         )
+
+
+def _rescaled(penalty: float, scale: float, power: int = 1) -> float:
+    """``penalty / scale**power`` in the units of targets divided by ``scale``.
+
+    Divided one factor at a time (``scale**2`` underflows to 0 for targets near 1e-300)
+    and kept within float32, which the boosters parse it as: capped at its maximum
+    (beyond it the penalty already exceeds every gain or gradient sum the booster
+    computes: no split, zero leaves, as the uncapped one would give) and 0 below its
+    smallest normal number (XGBoost refuses gamma=1e-50; it is far below any gain).
+    """
+    out = float(penalty)
+    for _ in range(power):
+        out /= scale
+    return 0.0 if out < _F32_TINY else min(out, _F32_MAX)
 
 
 class ASRLRegressor(RegressorMixin, BaseEstimator):
@@ -414,7 +432,24 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
                     f"base_score must be a finite number or {k} finite numbers; "
                     f"got {self.base_score!r}."
                 )
+            _check_float32_range(base, "base_score")
         yc = y2 - base
+        if self.base_score is not None:
+            # The boosters fit the centred targets in float32 (7 digits): centred on a
+            # base_score far from them (1e30 for targets near 0), their differences
+            # round away and the trees fit a constant.
+            spread = np.ptp(y2, axis=0) if y2.size else np.zeros(k)
+            size = np.abs(y2).max(axis=0, initial=0.0)
+            ref = np.where(spread > 0, spread, np.where(size > 0, size, 1.0))
+            far = np.abs(yc).max(axis=0, initial=0.0) > _BASE_SPREAD * ref
+            if far.any():
+                raise ValueError(
+                    f"base_score={self.base_score!r} lies more than {_BASE_SPREAD:,.0f} times "
+                    f"the targets' spread away from them (range [{y2.min():.4g}, "
+                    f"{y2.max():.4g}]): centred on it, they lose their precision in the "
+                    "boosters' float32 margins. Use base_score=None (their weighted median) "
+                    "or a value near them."
+                )
         big = float(np.max(np.abs(yc))) if yc.size else 0.0
         scale = 1.0
         if big > 0 and not _Y_RANGE[0] <= big <= _Y_RANGE[1]:
@@ -451,8 +486,9 @@ class ASRLRegressor(RegressorMixin, BaseEstimator):
             n_estimators=self.n_estimators, learning_rate=self.learning_rate,
             max_depth=self.max_depth, min_child_weight=self.min_child_weight,
             subsample=self.subsample, colsample_bytree=self.colsample_bytree,
-            reg_lambda=self.reg_lambda, reg_alpha=self.reg_alpha / scale,
-            gamma=self.gamma / scale**2, max_bin=self.max_bin, n_jobs=self.n_jobs, seed=seed,
+            reg_lambda=self.reg_lambda, reg_alpha=_rescaled(self.reg_alpha, scale),
+            gamma=_rescaled(self.gamma, scale, power=2), max_bin=self.max_bin,
+            n_jobs=self.n_jobs, seed=seed,
             early_stopping_rounds=self.early_stopping_rounds, eval_metric=self.eval_metric,
             booster_params=self.booster_params,
         )

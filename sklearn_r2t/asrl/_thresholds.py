@@ -156,6 +156,12 @@ def _as_2d_pair(
         raise ValueError("y_true contains NaN or infinity; ASRL needs finite labels.")
     if not np.all(np.isfinite(pred)):
         raise ValueError("y_pred contains NaN or infinity.")
+    with np.errstate(over="ignore"):
+        if not np.all(np.isfinite(pred - true)):
+            raise ValueError(
+                "y_pred - y_true overflows float64 (beyond 1.8e308) for some samples: "
+                "no residual, hence no gradient, exists there; rescale the targets "
+                "(boosters compute in float32, within 3.4e38).")
     n = shape[0]
     k = shape[1] if pred.ndim == 2 else 1
     pred2 = pred.reshape(n, k)  # explicit k: a worker's partition may be empty on dask

@@ -28,9 +28,9 @@ import torch
 from ..symbolic import circular_difference
 from ._losses import irls_weights, psi_derivative, rho
 
-__all__ = ["weighted_lstsq", "weighted_lstsq_cov", "m_estimator_cov", "sandwich_cov",
-           "delta_method_std", "robust_scale", "linear_start", "linear_m_step",
-           "nonlinear_start", "objective", "lm", "value_and_jacobian"]
+__all__ = ["weighted_lstsq", "normal_matrix", "singular_systems", "weighted_lstsq_cov",
+           "m_estimator_cov", "sandwich_cov", "delta_method_std", "robust_scale", "linear_start",
+           "linear_m_step", "nonlinear_start", "objective", "lm", "value_and_jacobian"]
 
 # 1 / Phi^-1(3/4): turns a median absolute deviation into a Gaussian sigma.
 MAD_TO_SIGMA = 1.482602218505602
@@ -49,7 +49,9 @@ TOL = 1e-7  # convergence: largest parameter change, relative
 START_TOL = 1e-5  # the same for the start, which only has to land in the right basin
 
 
-def weighted_lstsq(B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+def weighted_lstsq(
+    B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor, *, return_singular: bool = False
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Per-sequence weighted least squares on a shared basis, batched.
 
     Solves ``min_theta sum_t W[i, t] (Y[i, t] - B[t] @ theta[i])**2`` for every row
@@ -64,20 +66,67 @@ def weighted_lstsq(B: torch.Tensor, Y: torch.Tensor, W: torch.Tensor) -> torch.T
         Targets; entries with zero weight may hold anything finite.
     W : Tensor of shape (n, T)
         Non-negative weights (0 for missing samples).
+    return_singular : bool, default=False
+        Also return which rows have a singular weighted system
+        (:func:`singular_systems`: fewer weighted samples than ``K``, or samples
+        that do not pin every coefficient). Their ``theta`` is then a ridge
+        solution that the dtype can resolve, finite but meaningless: the batch
+        always solves, and the caller reports those rows. Without it, such a row
+        may make the solve fail.
 
     Returns
     -------
     theta : Tensor of shape (n, K)
+    singular : Tensor of shape (n,), bool
+        Only with ``return_singular=True``.
     """
-    T, K = B.shape
-    BB = (B[:, :, None] * B[:, None, :]).reshape(T, K * K)
-    G = (W @ BB).reshape(-1, K, K)
+    K = B.shape[1]
+    G = normal_matrix(B, W)
     # A relative ridge keeps rows with few or vanishing weights solvable; its floor,
     # a row with no weight at all (theta = 0 there).
-    ridge = 1e-12 * G.diagonal(dim1=1, dim2=2).sum(-1) + 1e-30
+    trace = G.diagonal(dim1=1, dim2=2).sum(-1)
+    ridge = 1e-12 * trace + 1e-30
+    if return_singular:
+        with torch.no_grad():
+            singular = singular_systems(G)
+        # 1e-12 is below float32's resolution: a singular row needs a ridge the
+        # dtype resolves (cond <= about K / sqrt(eps)), or the batch's solve fails.
+        eps = torch.finfo(G.dtype).eps
+        ridge = torch.where(singular, ridge + math.sqrt(eps) * trace / K, ridge)
     G = G + ridge[:, None, None] * torch.eye(K, dtype=B.dtype, device=B.device)
     rhs = (W * Y) @ B
-    return torch.linalg.solve(G, rhs.unsqueeze(-1)).squeeze(-1)
+    theta = torch.linalg.solve(G, rhs.unsqueeze(-1)).squeeze(-1)
+    return (theta, singular) if return_singular else theta
+
+
+def normal_matrix(B: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """``B' diag(W[i]) B`` for every row ``i``: ``(n, K, K)`` from ``B`` ``(T, K)`` and
+    ``W`` ``(n, T)``, in one matrix product for the whole batch."""
+    T, K = B.shape
+    BB = (B[:, :, None] * B[:, None, :]).reshape(T, K * K)
+    return (W @ BB).reshape(-1, K, K)
+
+
+def singular_systems(G: torch.Tensor) -> torch.Tensor:
+    """Rows ``(n,)`` whose normal matrix ``G`` ``(n, K, K)`` is numerically singular.
+
+    ``G`` is scaled to a unit diagonal first (so neither the basis' units nor the
+    weights' scale matter), then factorised (Cholesky, batched): a row is singular
+    when a coefficient has no weight at all (a zero diagonal entry), the
+    factorisation fails, or a pivot falls below ``10 K`` machine epsilons of the
+    dtype (the rounding level of a rank-deficient matrix). For a cosinor that
+    means fewer than 3 weighted samples; for a user's basis, also samples that
+    cannot tell two basis functions apart.
+    """
+    K = G.shape[-1]
+    diag = G.diagonal(dim1=1, dim2=2)
+    live = (diag > 0).all(-1) & torch.isfinite(G).flatten(1).all(-1)
+    d = torch.where(diag > 0, diag, 1.0).rsqrt()
+    L, info = torch.linalg.cholesky_ex(torch.where(live[:, None, None],
+                                                   G * d[:, :, None] * d[:, None, :],
+                                                   torch.eye(K, dtype=G.dtype, device=G.device)))
+    pivots = L.diagonal(dim1=1, dim2=2).square().amin(-1)
+    return ~live | (info != 0) | ~(pivots > 10 * K * torch.finfo(G.dtype).eps)
 
 
 def sandwich_cov(B: torch.Tensor, bread: torch.Tensor, meat: torch.Tensor,
@@ -98,11 +147,8 @@ def sandwich_cov(B: torch.Tensor, bread: torch.Tensor, meat: torch.Tensor,
         A singular ``A`` is pseudo-inverted, so such a row gives finite numbers,
         not an error.
     """
-    n, T = bread.shape
-    K = B.shape[-1]
     if B.dim() == 2:  # a shared basis: one matrix product per matrix, as weighted_lstsq
-        BB = (B[:, :, None] * B[:, None, :]).reshape(T, K * K)
-        A, H = (bread @ BB).reshape(n, K, K), (meat @ BB).reshape(n, K, K)
+        A, H = normal_matrix(B, bread), normal_matrix(B, meat)
     else:
         A = torch.einsum("nt,ntk,ntl->nkl", bread, B, B)
         H = torch.einsum("nt,ntk,ntl->nkl", meat, B, B)

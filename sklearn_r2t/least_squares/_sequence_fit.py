@@ -33,7 +33,8 @@ from ..symbolic import SymbolicModel, channel_components
 from . import _engine as bf
 from ._losses import LOSSES, scipy_loss
 
-__all__ = ["fit_sequences", "OUTLIER_SIDES", "SOLVERS"]
+__all__ = ["fit_sequences", "OUTLIER_SIDES", "SOLVERS", "min_observed", "too_few_observed",
+           "warn_unfittable"]
 
 OUTLIER_SIDES = ("both", "above", "below")
 SOLVERS = ("batched", "scipy")
@@ -348,6 +349,55 @@ def min_observed(model: SymbolicModel) -> int:
     return model.min_timesteps or -(-model.n_params // model.n_channels) + 1
 
 
+def too_few_observed(model: SymbolicModel, X: np.ndarray) -> np.ndarray:
+    """Rows of ``(n, T, C)`` sequences with fewer than :func:`min_observed` observed
+    samples in some channel (entirely missing channels included): no fit can pin
+    their parameters."""
+    return ((~np.isnan(X)).sum(axis=1) < min_observed(model)).any(axis=1)
+
+
+def warn_unfittable(model: SymbolicModel, too_few: np.ndarray,
+                    singular: np.ndarray | None = None, stacklevel: int = 3) -> None:
+    """One warning naming the rows returned as NaN because they cannot be fitted:
+    too few observed samples (``too_few``, a row mask without the entirely missing
+    channels, which :func:`~sklearn_r2t._validation.all_missing_rows` reports), or
+    a singular weighted system (``singular``, the rows' samples do not pin every
+    coefficient). Silent when both masks are empty."""
+    singular = np.zeros_like(too_few) if singular is None else singular & ~too_few
+    parts = []
+    for mask, what in ((too_few, f"fewer than {min_observed(model)} observed samples "
+                                 "in a channel"),
+                       (singular, "a singular weighted system")):
+        idx = np.flatnonzero(mask)
+        if idx.size:
+            shown = ", ".join(map(str, idx[:10])) + (" ..." if idx.size > 10 else "")
+            parts.append((idx.size, f"{what} (rows {shown})"))
+    if not parts:
+        return
+    if len(parts) == 1:
+        head = f"{parts[0][0]} sequence(s) have {parts[0][1]}"
+    else:
+        head = (f"{parts[0][0] + parts[1][0]} sequence(s) cannot be fitted: "
+                f"{parts[0][0]} have {parts[0][1]}, {parts[1][0]} {parts[1][1]}")
+    warnings.warn(f"{head}; their parameters are returned as NaN.", UserWarning,
+                  stacklevel=stacklevel)
+
+
+def _singular_rows(components, X: np.ndarray) -> np.ndarray:
+    """Rows whose observed samples leave some channel's linear basis singular
+    (:func:`~._engine.singular_systems` on its unweighted normal matrix), in chunks."""
+    singular = np.zeros(X.shape[0], dtype=bool)
+    for c, m in enumerate(components):
+        B = m.linear_basis(m.t_hours(X.shape[1]))
+        if B is None:
+            continue
+        B = torch.from_numpy(np.asarray(B, dtype=float))
+        for s in range(0, X.shape[0], _CHUNK_LINEAR):
+            W = torch.from_numpy((~np.isnan(X[s : s + _CHUNK_LINEAR, :, c])).astype(float))
+            singular[s : s + _CHUNK_LINEAR] = bf.singular_systems(bf.normal_matrix(B, W)).numpy()
+    return singular
+
+
 def fit_sequences(
     model: SymbolicModel,
     X: np.ndarray,
@@ -405,7 +455,8 @@ def fit_sequences(
     -------
     params : ndarray of shape (n_sequences, n_params)
         NaN for a sequence with fewer than :func:`min_observed` samples in a
-        channel (with a warning) or a NaN row of ``x0``.
+        channel or whose observed samples leave a linear basis singular (with one
+        warning naming the rows), or a NaN row of ``x0``.
     details : Bunch
         With ``return_details=True``: ``params``; ``std`` (only with
         ``return_std``) ``(n_sequences, n_params)``; ``at_bound`` ``(n_sequences, n_params)``,
@@ -439,18 +490,12 @@ def fit_sequences(
         )
     splits = np.cumsum([m.n_params for m in components])[:-1]
     x0_parts = [None] * len(components) if x0 is None else np.split(x0, splits, axis=1)
-    # Rows that cannot be fitted: too few observed samples in some channel.
-    counts = (~np.isnan(X)).sum(axis=1)
-    too_few = (counts < min_observed(model)).any(axis=1)
-    partial = too_few & (counts > 0).all(axis=1)
-    if partial.any():
-        idx = np.flatnonzero(partial)
-        shown = ", ".join(map(str, idx[:10])) + (" ..." if idx.size > 10 else "")
-        warnings.warn(
-            f"{idx.size} sequence(s) have fewer than {min_observed(model)} observed samples "
-            f"in a channel (rows {shown}); their parameters are returned as NaN.",
-            UserWarning, stacklevel=2,
-        )
+    # Rows that cannot be fitted: too few observed samples in some channel, or
+    # samples that cannot pin a linear basis' coefficients (a singular system).
+    too_few = too_few_observed(model, X)
+    singular = _singular_rows(components, X) & ~too_few
+    warn_unfittable(model, too_few & ~np.isnan(X).all(axis=1).any(axis=1), singular)
+    too_few |= singular
     if x0 is not None:
         too_few |= ~np.isfinite(x0).all(axis=1)
     rows = np.flatnonzero(~too_few)

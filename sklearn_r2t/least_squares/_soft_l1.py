@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -17,6 +18,8 @@ from ._engine import MAD_TO_SIGMA as _MAD_TO_SIGMA
 _AUTO_SCALE_ROUNDS = 10
 # sqrt(pi / 2): turns a mean absolute deviation into a Gaussian sigma.
 _MEANAD_TO_SIGMA = 1.2533141373155001
+# Soft margins (in units of the rescaled targets) whose square stays a normal float64.
+_MARGIN_RANGE = (1e-150, 1e150)
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -178,8 +181,18 @@ class SoftL1Regressor(RegressorMixin, BaseEstimator):
                 f"y must be numeric (a regression target), got an array of {y_dtype} strings."
             )
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        # Boolean targets count as 0 and 1, as in scikit-learn's regressors.
+        y = y.astype(np.float64, copy=False)
         check_float32_range(X, "X")
         check_float32_range(y, "y")
+        # Fit y / c, c the power of two that brings max |y| into [0.5, 1) (exact),
+        # with the scale / c: the same minimiser, coefficients / c (the penalty
+        # scales as the loss does). scipy's tolerances are not scale-free (targets
+        # near 1e-30 stopped at the least-squares start) and the loss squares the
+        # scale (near 1e-300 it underflowed).
+        y_max = float(np.abs(y).max(initial=0.0))
+        c = math.ldexp(1.0, math.frexp(y_max)[1]) if y_max > 0 else 1.0
+        y = y / c
         w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         n_samples, n_features = X.shape
         alpha = float(self.alpha)
@@ -236,12 +249,14 @@ class SoftL1Regressor(RegressorMixin, BaseEstimator):
             res = solve(beta, s)
             res.nfev += nfev
         else:
-            s = float(self.f_scale)
+            # Beyond these margins the loss is least squares / least absolute
+            # deviations to float64 precision: the same minimiser, and no overflow.
+            s = min(max(float(self.f_scale) / c, _MARGIN_RANGE[0]), _MARGIN_RANGE[1])
             res = solve(beta0, s)
-        beta = res.x
+        beta = res.x * c
         self.coef_ = beta[:n_features].copy()
         self.intercept_ = float(beta[n_features]) if self.fit_intercept else 0.0
-        self.f_scale_ = s
+        self.f_scale_ = s * c
         self.n_iter_ = int(res.nfev)
         return self
 

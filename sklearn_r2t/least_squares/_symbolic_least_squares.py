@@ -61,8 +61,10 @@ class SymbolicLeastSquares(TransformerMixin, BaseEstimator):
     ``f_scale='auto'`` is the tuned one.
 
     Missing samples (NaN) are ignored. A sequence with fewer observed samples in
-    a channel than that channel has parameters, plus one, gets NaN parameters and
-    curves, with a warning; the rest of the batch is unaffected. Angular
+    a channel than that channel has parameters, plus one, or whose observed
+    samples cannot pin a linear basis' coefficients (a singular system), gets NaN
+    parameters and curves, with one warning naming the rows; the rest of the
+    batch is unaffected (as in :class:`~sklearn_r2t.R2TRegressor`). Angular
     parameters (acrophases) are fitted on the whole circle and returned within
     their bounds; the others within theirs.
 
@@ -274,7 +276,8 @@ class SymbolicLeastSquares(TransformerMixin, BaseEstimator):
         -------
         params : ndarray of shape (n_sequences, n_params)
             Fitted parameters in physical units (:meth:`get_feature_names_out`
-            names them); NaN for a sequence with an entirely missing channel.
+            names them); NaN for a sequence with an entirely missing channel,
+            too few observed samples or a singular system (see above).
         std : ndarray of shape (n_sequences, n_params)
             Only with ``return_std=True``. ``params +- 1.645 * std`` is a nominal
             90 % interval (for an angle, modulo its period).
@@ -334,7 +337,7 @@ class SymbolicLeastSquares(TransformerMixin, BaseEstimator):
                 estimate, does not describe the returned value.
 
             Sequences that cannot be fitted (a channel entirely or nearly
-            missing) have NaN ``params``, ``std``, ``scale`` and ``weights``,
+            missing, or a singular system) have NaN ``params``, ``std``, ``scale`` and ``weights``,
             ``n_iter`` 0 and ``converged`` False.
 
         Examples

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import all_missing_rows
+from ..least_squares._sequence_fit import too_few_observed
 from ..metrics import normalized_mse, parameter_errors
 from ._inference import _as_3d, _network_params, _refined, blend
 
@@ -25,8 +25,9 @@ def _calibrate_refine(module, model, noise, n_timesteps, refine, seed, n_sequenc
     data = make_wearable_sequences(n_sequences, model=model, noise=noise,
                                    n_timesteps=n_timesteps, random_state=seed)
     X = _as_3d(data.X)
-    ok = ~np.isnan(X).all(axis=1).any(axis=1)
-    network = _network_params(module, model, X[ok])
+    network = _network_params(module, model, X)[0]
+    ok = ~too_few_observed(model, X) & ~np.isnan(network).any(axis=1)
+    network = network[ok]
     refined = _refined(model, X[ok], network, refine)
     scores = {w: np.median(normalized_mse(
         model, data.X_clean[ok], model.evaluate(blend(model, network, refined, w), n_timesteps)))
@@ -42,8 +43,8 @@ def _calibrate_std(module, model, noise, n_timesteps, seed, n_sequences=2048):
     data = make_wearable_sequences(n_sequences, model=model, noise=noise,
                                    n_timesteps=n_timesteps, random_state=seed)
     X = _as_3d(data.X)
-    ok = ~all_missing_rows(X)
-    params, std = _network_params(module, model, X[ok], return_std=True)
+    ok = ~too_few_observed(model, X)  # silently: these are our synthetic sequences
+    params, std, _ = _network_params(module, model, X[ok], return_std=True)
     z = np.abs(parameter_errors(model, data.params[ok], params)) / np.maximum(std, 1e-12)
     scale = np.nanquantile(z, 0.9, axis=0) / _Z90
     return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)

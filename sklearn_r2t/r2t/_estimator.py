@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._validation import FLOAT32_MAX, all_missing_rows, check_model, validate_sequences
+from ..least_squares._sequence_fit import too_few_observed, warn_unfittable
 from ..noise import make_noise
 from ..symbolic import HeartRate, SymbolicModel
 from ._calibration import _calibrate_refine, _calibrate_std
@@ -134,7 +135,11 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         a warning, after scoring that last (partial) epoch. ``max_epochs`` and
         ``max_steps`` still cap it. What stays machine-dependent is the step
         count, and floating-point results across CPUs and thread counts. Refine
-        calibration (the deprecated ``refine``) runs after the budget.
+        calibration (the deprecated ``refine``) runs after the budget. A budget that ends
+        training with fewer than 100 steps gives a ``ConvergenceWarning`` naming
+        the ``max_time`` that would plan 100 on this machine: below that the
+        network is barely trained, worse than a classical robust fit (docs:
+        "Time budgets").
     pretrained : {"auto", True, False}, default="auto"
         Use the shipped weights. ``"auto"`` uses them when they exist for the
         model, the sequence length and the architecture, and trains from scratch
@@ -171,7 +176,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the synthetic data, weight initialisation and masking.
     verbose : int, default=0
-        0 silent; 1 progress bar and epoch table while training.
+        0 silent; 1 progress bar and epoch table while training, and a progress bar
+        over the sequences (stderr) in transform, predict and sample_weights.
 
     Attributes
     ----------
@@ -200,7 +206,10 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of time steps (scikit-learn's convention for X's second axis).
     n_steps_ : int
-        Optimiser steps the learning-rate schedule spanned (0 without training).
+        Optimiser steps the learning-rate schedule spanned, the value
+        ``max_steps`` repeats; the steps taken when ``max_time`` cut training
+        short (with a warning); 0 without training. ``history_[-1]["steps"]``
+        counts the steps taken (fewer only after early stopping).
     fit_time_ : float
         Seconds spent in fit.
 
@@ -551,8 +560,12 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         Returns
         -------
         params : ndarray of shape (n_sequences, n_params)
-            In physical units (``model_.param_units``); NaN for a sequence with a
-            channel that is entirely missing.
+            In physical units (``model_.param_units``); NaN, with a warning naming
+            the rows, for a sequence with a channel that is entirely missing, with
+            fewer observed samples in a channel than its parameters plus one (as
+            :class:`~sklearn_r2t.SymbolicLeastSquares`), or whose weighted solve is
+            singular (the samples the network trusts cannot pin the coefficients).
+            The other rows are unaffected.
         std : ndarray of shape (n_sequences, n_params)
             Only with ``return_std=True``.
         """
@@ -570,17 +583,22 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         # its estimates of the other channels' parameters are then far off (Wearable
         # without skin temperature: median heart-rate mesor error 27 bpm, not 0.16).
         empty = all_missing_rows(X)
-        out = _network_params(self.module_, self.model_, X, return_std=return_std)
-        params, std = out if return_std else (out, None)
+        # Too few samples to pin the parameters, or a singular weighted solve: NaN
+        # and one warning, as in SymbolicLeastSquares; never a guess at a bound.
+        sparse = too_few_observed(self.model_, X) & ~empty
+        params, std, singular = _network_params(self.module_, self.model_, X,
+                                                return_std=return_std, verbose=self.verbose)
+        warn_unfittable(self.model_, sparse, singular & ~empty)
+        lost = empty | sparse | singular
         if refine:
-            keep = ~empty
+            keep = ~lost
             params[keep] = blend(self.model_, params[keep],
                                  _refined(self.model_, X[keep], params[keep], refine),
                                  self.refine_weight_)
-        params[empty] = np.nan
+        params[lost] = np.nan
         if return_std:
             std = std * self.std_scale_
-            std[empty] = np.nan
+            std[lost] = np.nan
             return params, std
         return params
 
@@ -598,17 +616,28 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         Returns
         -------
         weights : ndarray shaped like X
-            In [0, 1]; NaN where a sample is missing.
+            In [0, 1]; NaN where a sample is missing, and for every sample of a
+            sequence whose parameters :meth:`transform` returns as NaN (a channel
+            entirely missing, too few observed samples, or a singular weighted
+            solve; with the same warning).
         """
         check_is_fitted(self)
         if not isinstance(self.module_, WeightedSolveNet):
             raise ValueError("sample_weights needs head='weights'; the parameter head "
                              "weighs no samples.")
         X = validate_sequences(self, X, self.model_, reset=False)
+        empty = all_missing_rows(X)
+        sparse = too_few_observed(self.model_, X) & ~empty
         out = np.empty(X.shape)
-        for sl, _, pred in _forward_batches(self.module_, self.model_, X):
-            out[sl] = pred["weights"].double().cpu().numpy()
-        out[np.isnan(X)] = np.nan
+        singular = np.zeros(len(X), dtype=bool)
+        for sl, x, pred in _forward_batches(self.module_, self.model_, X,
+                                            verbose=self.verbose):
+            weights = pred["weights"].double()
+            out[sl] = weights.cpu().numpy()
+            if self.module_.linear:  # the solve transform makes with these weights
+                singular[sl] = self.module_.solve(x.double(), weights)[2].cpu().numpy()
+        warn_unfittable(self.model_, sparse, singular & ~empty)
+        out[np.isnan(X) | (empty | sparse | singular)[:, None, None]] = np.nan
         return out[..., 0] if self.model_.n_channels == 1 else out
 
     def predict(self, X):

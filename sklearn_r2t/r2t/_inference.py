@@ -48,9 +48,11 @@ def _as_3d(a: np.ndarray) -> np.ndarray:
 _INFERENCE_BATCH = 128
 
 
-def _network_params(module, model, X, batch_size=_INFERENCE_BATCH, return_std=False):
+def _network_params(module, model, X, batch_size=_INFERENCE_BATCH, return_std=False,
+                    verbose=0):
     """The network's parameters for ``(n, T, C)`` sequences, encoded batch by batch,
-    and with ``return_std`` their uncalibrated standard errors (weighted head only).
+    their uncalibrated standard errors (``return_std``, weighted head only; else
+    None), and the rows whose weighted system is singular (NaN in both).
 
     Encoding a batch at a time keeps memory flat: the float32 copies of the input
     never exist for the whole array at once. Batches are small because attention
@@ -60,30 +62,42 @@ def _network_params(module, model, X, batch_size=_INFERENCE_BATCH, return_std=Fa
     weighted = isinstance(module, WeightedSolveNet)
     out = np.empty((len(X), model.n_params))
     std = np.empty((len(X), model.n_params)) if return_std else None
-    for sl, x, pred in _forward_batches(module, model, X, batch_size):
+    singular = np.zeros(len(X), dtype=bool)
+    for sl, x, pred in _forward_batches(module, model, X, batch_size, verbose):
         if weighted:
-            out[sl], s = _weighted_solve_params(module, x.double(), pred, return_std)
+            out[sl], s, singular[sl] = _weighted_solve_params(module, x.double(), pred,
+                                                              return_std)
             if return_std:
                 std[sl] = s
         else:
             out[sl] = pred["params"].double().cpu().numpy()
-    return (out, std) if return_std else out
+    out[singular] = np.nan
+    if return_std:
+        std[singular] = np.nan
+    return out, std, singular
 
 
-def _forward_batches(module, model, X, batch_size=_INFERENCE_BATCH):
+def _forward_batches(module, model, X, batch_size=_INFERENCE_BATCH, verbose=0):
     """``(rows, x, prediction)`` per batch of ``(n, T, C)`` sequences, in inference
-    mode on the module's device; ``x`` is the encoded input."""
+    mode on the module's device; ``x`` is the encoded input. ``verbose`` shows a
+    progress bar over the sequences (stderr), as the classical fits do."""
+    from tqdm.auto import tqdm
+
     device = next(module.parameters()).device
-    with torch.inference_mode():
+    with (torch.inference_mode(),
+          tqdm(total=len(X), unit="seq", disable=not verbose, desc="R2T") as bar):
         for start in range(0, len(X), batch_size):
             x, observed = (torch.from_numpy(a).to(device)
                            for a in encode_sequences(model, X[start : start + batch_size]))
             yield slice(start, start + batch_size), x, module(x, observed)
+            bar.update(len(x))
 
 
 def _weighted_solve_params(module, x, pred, return_std):
-    """Parameters from the network's weights by a float64 weighted solve, and their
-    standard errors from its sandwich covariance by the delta method.
+    """Parameters from the network's weights by a float64 weighted solve, their
+    standard errors from its sandwich covariance by the delta method, and the rows
+    whose weighted system is singular (linear basis only; the Gauss-Newton path of
+    other models damps its steps).
 
     The covariance of each channel's coefficients is
     ``s^2 G^-1 (B' W^2 B) G^-1`` with ``G = B' W B`` and ``s^2`` the weighted
@@ -95,12 +109,13 @@ def _weighted_solve_params(module, x, pred, return_std):
     if not module.linear:  # the projected Gauss-Newton steps gave the parameters
         params = pred["params"].double()
         boxed = module.symbolic.project(params.cpu().numpy())  # the float64 bounds, exactly
+        none = np.zeros(len(boxed), dtype=bool)
         if not return_std:
-            return boxed, None
+            return boxed, None, none
         curve, J = module.jacobian(params)
         cov = weighted_lstsq_cov(J, x.flatten(1) - curve, weights.flatten(1))
-        return boxed, cov.diagonal(dim1=1, dim2=2).clamp_min(0).sqrt().cpu().numpy()
-    thetas, curve = module.solve(x, weights)
+        return boxed, cov.diagonal(dim1=1, dim2=2).clamp_min(0).sqrt().cpu().numpy(), none
+    thetas, curve, singular = module.solve(x, weights)
     params, stds = [], []
     for c, (m, theta) in enumerate(zip(module.components, thetas, strict=True)):
         span = module.span[c]
@@ -111,7 +126,8 @@ def _weighted_solve_params(module, x, pred, return_std):
             cov = weighted_lstsq_cov(module.bases()[c].double(), x[..., c] - curve[..., c],
                                      weights[..., c])
             stds.append(delta_method_std(m, theta_phys, cov.cpu().numpy() * span**2))
-    return np.concatenate(params, axis=1), (np.concatenate(stds, axis=1) if return_std else None)
+    return (np.concatenate(params, axis=1),
+            np.concatenate(stds, axis=1) if return_std else None, singular.cpu().numpy())
 
 
 def _refined(model, X, params, refine):

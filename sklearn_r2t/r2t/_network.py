@@ -289,14 +289,18 @@ class WeightedSolveNet(nn.Module):
         return params, self.first.decode(params)
 
     def solve(self, x, weights):
-        """Per-channel weighted least squares: coefficients (list) and fitted curve."""
-        thetas, fits = [], []
+        """Per-channel weighted least squares: coefficients (list), fitted curve, and
+        the rows ``(B,)`` whose system is singular in some channel (too few weighted
+        samples: their coefficients are a finite ridge solution, meaningless)."""
+        thetas, fits, singular = [], [], None
         for c, B in enumerate(self.bases()):
             B = B.to(x.dtype)
-            theta = weighted_lstsq(B, x[..., c] + self.offset[c], weights[..., c])
+            theta, bad = weighted_lstsq(B, x[..., c] + self.offset[c], weights[..., c],
+                                        return_singular=True)
             thetas.append(theta)
             fits.append(theta @ B.T - self.offset[c])
-        return thetas, torch.stack(fits, dim=-1)
+            singular = bad if singular is None else singular | bad
+        return thetas, torch.stack(fits, dim=-1), singular
 
     def forward(self, x: torch.Tensor, observed: torch.Tensor) -> dict:
         """Weights, coefficients and curve of every pass; the last pass's at top level.
@@ -318,7 +322,7 @@ class WeightedSolveNet(nn.Module):
             logits = to_logits(encoder(features))
             w = observed * (MIN_WEIGHT + (1 - MIN_WEIGHT) * torch.sigmoid(logits))
             if self.linear:
-                thetas, curve = self.solve(x, w)
+                thetas, curve, _ = self.solve(x, w)
                 passes.append({"theta": thetas})
             else:
                 params, curve = self.gauss_newton(x, w, params)
@@ -348,7 +352,7 @@ class WeightedSolveNet(nn.Module):
         terms = []
         if self.linear:
             with torch.no_grad():
-                truth, _ = self.solve(clean, torch.ones_like(clean))
+                truth, _, _ = self.solve(clean, torch.ones_like(clean))
         else:
             # The first estimate trains as the paper's head does; the parameter
             # term of each pass compares unit-box coordinates the same way.

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, ProgressBar
 from skorch.dataset import Dataset
@@ -105,6 +106,12 @@ class _ValidMedianMSE(Callback):
 _clock = time.perf_counter
 # The first steps run at the warm-up floor; with max_time they time the machine.
 _PROBE_STEPS = 10
+# Fewer optimiser steps leave the network barely trained. Heart rate, default
+# architecture trained from scratch, median normalised MSE on 1,000 held-out
+# "combined" sequences: 10 steps 1.8e-3 (ordinary least squares: 1.7e-3), 30 steps
+# 3.7e-4, 100 steps 4.3e-5 (SymbolicLeastSquares soft_l1, f_scale="auto": 5.3e-5),
+# the shipped weights 7.8e-6 (benchmarks/results/r2t_min_steps.md).
+_MIN_STEPS = 100
 
 
 class _StopTraining(Exception):
@@ -161,6 +168,7 @@ class _StepBudget(Callback):
         self.step_ = 0
         self.total_steps_ = self.max_steps if self.max_time is None else None
         self.out_of_time_ = False
+        self.now_ = None
         self._set_lr(net)
 
     def on_batch_end(self, net, training=False, **kwargs):
@@ -175,16 +183,40 @@ class _StepBudget(Callback):
 
     def _steps_in_budget(self):
         now = _clock()
-        # Time from the end of the first step: the first one pays one-off set-up costs.
-        per_step = ((now - self.probe_start_) / (self.step_ - 1) if self.step_ > 1
-                    else now - self.start)
+        self.now_ = now
+        per_step = self.seconds_per_step()
+        remaining = self.start + self.max_time - now
+        more = int(0.9 * max(remaining, 0.0) / self._per_epoch(per_step)
+                   * self.steps_per_epoch)
+        return max(self.step_, min(self.max_steps, self.step_ + more))
+
+    def seconds_per_step(self):
+        """Seconds a step takes, timed from the end of the first one (which pays
+        one-off set-up costs); with a single step, that step and the set-up
+        together; None before any step."""
+        if not self.step_ or self.now_ is None:
+            return None
+        if self.step_ > 1:
+            return (self.now_ - self.probe_start_) / (self.step_ - 1)
+        return self.now_ - self.start
+
+    def _per_epoch(self, per_step):
         # Each epoch also draws fresh data and runs two validation passes (forward
         # only, about a third of a training step per batch).
-        per_epoch = (self.steps_per_epoch * per_step + self.overhead_seconds
-                     + self.overhead_batches * per_step / 3)
-        remaining = self.start + self.max_time - now
-        more = int(0.9 * max(remaining, 0.0) / per_epoch * self.steps_per_epoch)
-        return max(self.step_, min(self.max_steps, self.step_ + more))
+        return (self.steps_per_epoch * per_step + self.overhead_seconds
+                + self.overhead_batches * per_step / 3)
+
+    def seconds_for(self, n_steps):
+        """The ``max_time`` that would plan ``n_steps`` on this machine, from the
+        timing so far (None before two steps were timed: one step does not tell
+        the set-up from the steady rate)."""
+        if self.step_ < 2 or self.now_ is None:
+            return None
+        per_step = self.seconds_per_step()
+        # Set-up and the first step, then n steps at the steady rate with the
+        # planning margin (which leaves a step or two to spare).
+        setup = self.probe_start_ - self.start
+        return setup + n_steps / self.steps_per_epoch * self._per_epoch(per_step) / 0.9
 
     def _set_lr(self, net):
         if self.step_ < _PROBE_STEPS or self.total_steps_ is None:
@@ -202,21 +234,46 @@ class _StepBudget(Callback):
     def exhausted(self):
         if self.total_steps_ is not None and self.step_ >= self.total_steps_:
             return True
-        if self.max_time is not None and _clock() - self.start >= self.max_time:
-            self.out_of_time_ = True
-            return True
+        if self.max_time is not None:
+            self.now_ = _clock()
+            if self.now_ - self.start >= self.max_time:
+                self.out_of_time_ = True
+                return True
         return False
 
     def on_epoch_begin(self, net, **kwargs):
         # Stop here rather than at the previous epoch's end, so that every end-of-epoch
-        # callback (validation, early stopping, skorch's log) has seen that epoch.
-        if self.step_ and self.exhausted():
+        # callback (validation, early stopping, skorch's log) has seen that epoch. The
+        # first epoch always runs (and is scored), even without a step: a budget spent
+        # before the first step then ends training at once, not after `patience`
+        # empty epochs.
+        if len(net.history) > 1 and self.exhausted():
             net.history.pop()  # skorch opened this epoch's row; it never runs
             raise _StopTraining
 
     def on_epoch_end(self, net, **kwargs):
         net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
         net.history.record("steps", self.step_)
+
+
+def _untrained_message(budget, max_time, n_steps, cut_short=None):
+    """Why a time budget left the network barely trained, and what budget would not."""
+    need = budget.seconds_for(_MIN_STEPS)
+    if need is not None:
+        timing = (f"A step took about {budget.seconds_per_step():.2g} s here: "
+                  f"max_time={math.ceil(need):d} would plan {_MIN_STEPS} steps")
+    elif n_steps:
+        timing = (f"The set-up and the first step took {budget.seconds_per_step():.2g} s "
+                  "of the budget (the first steps of a new shape are slow); give it many "
+                  "times that")
+    else:
+        timing = ("The budget ran out before the first step ended (drawing the synthetic "
+                  "training data counts towards it)")
+    head = cut_short or f"max_time={max_time:g} s allowed only {n_steps} optimiser step(s)"
+    return (f"{head}. Below {_MIN_STEPS} steps (n_steps_={n_steps}) the network is barely "
+            "trained: its estimates are worse than a classical robust fit "
+            f"(SymbolicLeastSquares). {timing}; or set max_steps instead of max_time, or "
+            "use shipped weights (pretrained='auto').")
 
 
 class _Until:
@@ -369,11 +426,16 @@ def train_network(settings, module, model, n_timesteps, X, y, lr, seeds, device,
     except _Interrupted as exc:
         raise exc.__cause__ from None
     planned = budget.total_steps_ if budget.total_steps_ is not None else budget.step_
-    if budget.out_of_time_ and budget.step_ < planned:
+    cut = budget.out_of_time_ and budget.step_ < planned
+    n_steps = budget.step_ if cut else planned
+    cut_short = (f"max_time={max_time:g} s ran out after {budget.step_} of the "
+                 f"{planned} training steps planned from the first steps' timing (the "
+                 "machine got slower)") if cut else None
+    if max_time is not None and n_steps < min(_MIN_STEPS, max_steps):
+        warnings.warn(_untrained_message(budget, max_time, n_steps, cut_short),
+                      ConvergenceWarning, stacklevel=3)
+    elif cut:
         warnings.warn(
-            f"max_time={max_time:g} s ran out after {budget.step_} of the {planned} "
-            "training steps planned from the first steps' timing (the machine got "
-            "slower); the learning-rate schedule was cut short, so max_steps cannot "
-            "repeat this fit exactly.", UserWarning, stacklevel=3)
-        planned = budget.step_
-    return [dict(h, batches=None) for h in net.history], planned
+            f"{cut_short}; the learning-rate schedule was cut short, so max_steps cannot "
+            "repeat this fit exactly.", ConvergenceWarning, stacklevel=3)
+    return [dict(h, batches=None) for h in net.history], n_steps

@@ -8,6 +8,9 @@ import numbers
 import numpy as np
 import torch
 
+# The networks compute parameters in float32.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 def _as_float_params(params) -> np.ndarray:
     if isinstance(params, torch.Tensor):
@@ -57,6 +60,13 @@ def _check_output_range(output_range, n_channels: int) -> np.ndarray:
     if not np.all(np.isfinite(pairs)) or np.any(pairs[:, 0] >= pairs[:, 1]):
         raise ValueError("output_range must be finite with lo < hi for every channel (it "
                          f"scales the signal), got {pairs.tolist()}.")
+    with np.errstate(over="ignore"):
+        width = pairs[:, 1] - pairs[:, 0]
+    if np.abs(pairs).max() > _FLOAT32_MAX or not np.all(width <= _FLOAT32_MAX):
+        raise ValueError(
+            f"output_range and its widths must lie within the float32 range (|x| <= "
+            f"{_FLOAT32_MAX:.3g}) that the networks scale the signal in, got {pairs.tolist()}."
+        )
     return r
 
 
@@ -84,22 +94,6 @@ def _check_periods(periods, n_params: int) -> tuple[float | None, ...]:
     return tuple(None if p is None else _check_positive(f"param_periods[{i}]", p)
                  for i, p in enumerate(periods))
 
-    def linear_basis(self, t_hours):
-        if self._linear_basis is None:
-            return None
-        B = np.asarray(self._linear_basis(np.asarray(t_hours, dtype=float)), dtype=float)
-        if B.ndim != 2 or B.shape[0] != len(t_hours):
-            raise ValueError(
-                f"linear_basis(t_hours) must return shape (n_timesteps, K) = "
-                f"({len(t_hours)}, K), got {B.shape}."
-            )
-        return B
-
-    def params_from_linear(self, theta):
-        if self._params_from_linear is None:
-            return super().params_from_linear(theta)
-        return np.asarray(self._params_from_linear(np.asarray(theta, dtype=float)), dtype=float)
-
 
 def _check_bounds(bounds: np.ndarray, n_params: int) -> None:
     if bounds.ndim != 2 or bounds.shape != (n_params, 2):
@@ -110,3 +104,11 @@ def _check_bounds(bounds: np.ndarray, n_params: int) -> None:
         raise ValueError("bounds must be finite.")
     if np.any(bounds[:, 0] >= bounds[:, 1]):
         raise ValueError("every lower bound must be strictly below its upper bound.")
+    # The networks compute parameters in float32 (lower bound + share * width).
+    with np.errstate(over="ignore"):
+        width = bounds[:, 1] - bounds[:, 0]
+    if np.abs(bounds).max() > _FLOAT32_MAX or not np.all(width <= _FLOAT32_MAX):
+        raise ValueError(
+            f"bounds and their widths must lie within the float32 range (|b| <= "
+            f"{_FLOAT32_MAX:.3g}) that the fits compute in, got {bounds.tolist()}."
+        )

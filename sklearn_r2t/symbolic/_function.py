@@ -148,3 +148,19 @@ class FunctionModel(SymbolicModel):
                 f"{y.dtype} of shape {raw_shape}."
             )
         return y
+
+    def linear_basis(self, t_hours):
+        if self._linear_basis is None:
+            return None
+        B = np.asarray(self._linear_basis(np.asarray(t_hours, dtype=float)), dtype=float)
+        if B.ndim != 2 or B.shape[0] != len(t_hours):
+            raise ValueError(
+                f"linear_basis(t_hours) must return shape (n_timesteps, K) = "
+                f"({len(t_hours)}, K), got {B.shape}."
+            )
+        return B
+
+    def params_from_linear(self, theta):
+        if self._params_from_linear is None:
+            return super().params_from_linear(theta)
+        return np.asarray(self._params_from_linear(np.asarray(theta, dtype=float)), dtype=float)

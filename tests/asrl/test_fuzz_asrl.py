@@ -195,3 +195,53 @@ def test_subnormal_residual_with_zero_thresholds_is_finite():
 
     grad, hess = ASRLObjective()(np.array([0.0, 0.0]), np.array([5e-324, 0.0]))
     assert np.all(np.isfinite(grad)) and np.all(np.isfinite(hess)) and np.all(hess > 0)
+
+
+# ------------------------------------------------ issue 21: the last bad inputs
+def _linear_data(n=80):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n, 2))
+    return X, X @ [1.0, 2.0] + 3.0 + 0.1 * rng.normal(size=n)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e-30, 1e30])
+def test_regressor_targets_at_the_edges_of_float64_fit_the_same_model(c):
+    # fit(X, y * 1e-300) raised ZeroDivisionError (gamma / scale**2 underflowed).
+    X, y = _linear_data()
+    kw = dict(n_estimators=10, max_depth=3, n_jobs=1, random_state=0)
+    ref = ASRLRegressor(**kw).fit(X, y).predict(X)
+    np.testing.assert_allclose(ASRLRegressor(**kw).fit(X, y * c).predict(X) / c, ref,
+                               rtol=1e-5, atol=1e-5)
+    # Penalties in the units of y: at 1e-300 a unit gamma forbids every split.
+    flat = ASRLRegressor(gamma=1.0, **kw).fit(X, y * c).predict(X)
+    assert np.isfinite(flat).all()
+
+
+@pytest.mark.parametrize("base_score, match", [(1e300, "float32 range"),
+                                               (1e30, "times the targets' spread")])
+def test_regressor_base_score_far_from_the_targets_is_refused(base_score, match):
+    # base_score=1e300 raised OverflowError; 1e30 silently fitted a constant.
+    X, y = _linear_data()
+    est = ASRLRegressor(n_estimators=2, n_jobs=1, base_score=base_score)
+    with pytest.raises(ValueError, match=match):
+        est.fit(X, y)
+    assert not hasattr(est, "model_")
+    ASRLRegressor(n_estimators=2, n_jobs=1, base_score=0.0).fit(X, y)  # near: fine
+
+
+def test_regressor_boolean_targets_count_as_zero_and_one():
+    X, y = _linear_data()
+    kw = dict(n_estimators=5, max_depth=2, n_jobs=1, random_state=0)
+    np.testing.assert_array_equal(ASRLRegressor(**kw).fit(X, y > 3).predict(X),
+                                  ASRLRegressor(**kw).fit(X, (y > 3) * 1.0).predict(X))
+
+
+@pytest.mark.parametrize("fn", [lambda y, p: ASRLObjective()(y, p),
+                                lambda y, p: asrl_loss(y, p)])
+def test_objective_residuals_beyond_float64_are_a_clear_error(fn):
+    # ASRLObjective()(-1e308 * ones, 1e308 * ones) returned NaN gradients with only
+    # numpy's RuntimeWarning.
+    with pytest.raises(ValueError, match="overflows float64"):
+        fn(-1e308 * np.ones(5), 1e308 * np.ones(5))
+    grad, hess = ASRLObjective()(-1e300 * np.ones(5), 1e300 * np.ones(5))
+    assert np.isfinite(grad).all() and np.isfinite(hess).all()

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -345,6 +345,7 @@ class _FakeClock:
 BUDGET = {**TINY, "max_epochs": 50, "n_synthetic": 512}
 
 
+@pytest.mark.filterwarnings("ignore:max_time=.*allowed only:sklearn.exceptions.ConvergenceWarning")
 def test_max_time_fixes_a_step_count_and_repeats_exactly(heart_rate_data, monkeypatch):
     X = heart_rate_data.X
     fits = []
@@ -376,6 +377,30 @@ def test_max_time_is_checked_every_batch_and_the_last_epoch_is_scored(heart_rate
     assert 0 < last["train_batch_count"] < steps_per_epoch
     assert np.isfinite(last["valid_median_mse"])  # the partial epoch was scored
     assert est.n_steps_ == last["steps"] < est.max_epochs * steps_per_epoch
+
+
+def test_a_budget_that_plans_too_few_steps_says_what_would_do(heart_rate_data, monkeypatch):
+    # Every clock reading is 0.02 s: 10 timed steps plan about 60 steps in 2 s.
+    monkeypatch.setattr(_training, "_clock", _FakeClock(tick=0.02))
+    est = R2TRegressor(random_state=0, max_time=2.0, **BUDGET)
+    with pytest.warns(ConvergenceWarning, match=r"max_time=\d+ would plan 100 steps") as rec:
+        est.fit(heart_rate_data.X)
+    assert _training._PROBE_STEPS < est.n_steps_ < _training._MIN_STEPS
+    need = int(str(rec[0].message).split("max_time=")[2].split()[0])
+    # The suggested budget does plan at least 100 steps on the same "machine".
+    monkeypatch.setattr(_training, "_clock", _FakeClock(tick=0.02))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        longer = R2TRegressor(random_state=0, max_time=need, **BUDGET).fit(heart_rate_data.X)
+    assert longer.n_steps_ >= _training._MIN_STEPS
+
+
+def test_step_caps_below_the_minimum_do_not_warn(heart_rate_data):
+    # max_steps / max_epochs are explicit choices (tests and quick looks use them).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = R2TRegressor(random_state=0, max_steps=3, **TINY).fit(heart_rate_data.X)
+    assert est.n_steps_ == 3
 
 
 # -------------------------------------------------------------- weight files
@@ -574,11 +599,20 @@ def test_a_spike_in_one_wearable_channel_stays_in_its_parameters():
     assert np.all(shift[3:] < 0.02), shift
 
 
+def test_verbose_shows_a_progress_bar_over_the_sequences(heart_rate_data, capsys):
+    est = R2TRegressor(verbose=1).fit(heart_rate_data.X)
+    capsys.readouterr()
+    est.transform(heart_rate_data.X)
+    assert "60/60" in capsys.readouterr().err
+    est.set_params(verbose=0).transform(heart_rate_data.X)
+    assert capsys.readouterr().err == ""
+
+
 def test_transform_encodes_in_batches(heart_rate_data):
     est = R2TRegressor().fit(heart_rate_data.X)
     X3 = heart_rate_data.X[:, :, None]
-    full = _inference._network_params(est.module_, est.model_, X3, batch_size=4096)
-    small = _inference._network_params(est.module_, est.model_, X3, batch_size=7)
+    full = _inference._network_params(est.module_, est.model_, X3, batch_size=4096)[0]
+    small = _inference._network_params(est.module_, est.model_, X3, batch_size=7)[0]
     np.testing.assert_allclose(small, full, rtol=1e-5)
 
 

@@ -36,7 +36,9 @@ def test_solve_with_the_true_inlier_weights_is_the_oracle(model):
     net = WeightedSolveNet(model, 96, d_model=8, n_heads=2, dim_feedforward=8)
     x, observed = encode_sequences(model, data.X.reshape(50, 96, -1))
     inlier = observed * ~data.artefact_mask.reshape(x.shape)
-    thetas, _ = net.solve(torch.from_numpy(x).double(), torch.from_numpy(inlier).double())
+    thetas, _, singular = net.solve(torch.from_numpy(x).double(),
+                                    torch.from_numpy(inlier).double())
+    assert not singular.any()
     params = np.concatenate([m.project(m.params_from_linear(t.numpy() * span)) for m, t, span
                              in zip(net.components, thetas, net.span, strict=True)], axis=1)
     oracle = oracle_fit(model, data.X, data.artefact_mask)
