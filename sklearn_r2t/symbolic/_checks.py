@@ -60,7 +60,7 @@ def _check_output_range(output_range, n_channels: int) -> np.ndarray:
     if not np.all(np.isfinite(pairs)) or np.any(pairs[:, 0] >= pairs[:, 1]):
         raise ValueError("output_range must be finite with lo < hi for every channel (it "
                          f"scales the signal), got {pairs.tolist()}.")
-    _check_float32_pairs("output_range", pairs, "the networks scale the signal in")
+    _check_float32_pairs("output_range and its widths", pairs, "the networks scale the signal in")
     return r
 
 
@@ -99,15 +99,15 @@ def _check_bounds(bounds: np.ndarray, n_params: int) -> None:
     if np.any(bounds[:, 0] >= bounds[:, 1]):
         raise ValueError("every lower bound must be strictly below its upper bound.")
     # The networks compute parameters in float32 (lower bound + share * width).
-    _check_float32_pairs("bounds", bounds, "the fits compute in")
+    _check_float32_pairs("bounds and their widths", bounds, "the fits compute in")
 
 
-def _check_float32_pairs(name: str, pairs: np.ndarray, where: str) -> None:
+def _check_float32_pairs(subject: str, pairs: np.ndarray, where: str) -> None:
     """(low, high) rows whose values and widths fit in float32."""
     with np.errstate(over="ignore"):
         width = pairs[:, 1] - pairs[:, 0]
     if np.abs(pairs).max() > _FLOAT32_MAX or not np.all(width <= _FLOAT32_MAX):
         raise ValueError(
-            f"{name} and their widths must lie within the float32 range (|x| <= "
+            f"{subject} must lie within the float32 range (|x| <= "
             f"{_FLOAT32_MAX:.3g}) that {where}, got {pairs.tolist()}."
         )
