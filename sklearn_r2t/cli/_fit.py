@@ -26,12 +26,11 @@ from ._common import (
 )
 from ._plots import plot_recording
 
-# ``cosinor`` (any 24-hour rhythm in any unit) is fitted as a heart-rate cosinor after
-# mapping the middle of the recording's typical day to 70 and its half-range to 8 "bpm":
-# days with 0.25 to 2.5 times that amplitude and a mesor within 2.5 of it
-# then sit inside HeartRate's bounds (mesor 50-90, amplitude 2-20), so the shipped R2T
-# weights apply. Cosinors are affine-equivariant, so the parameters map back exactly.
-_BRIDGE_CENTER, _BRIDGE_SPREAD = 70.0, 8.0
+# ``cosinor`` (any 24-hour rhythm in any unit) is fitted in the recording's own units:
+# R2T's generic Cosinor weights read robustly standardised days, and the classical fits
+# get a box of mesors and amplitudes (``_cosinor_for``) that no plausible day reaches.
+# Windows whose R2T score (``score_samples``) is below this are counted as flagged.
+_FLAG_LEVEL = 0.05
 
 
 # --------------------------------------------------------------------------- fit / compare
@@ -59,32 +58,18 @@ def _select_methods(args, registry: dict) -> list[tuple[str, str, object]]:
     return chosen
 
 
-def _bridge(X, model_name):
-    """Affine map of a ``cosinor`` recording onto the heart-rate scale (see top)."""
-    if model_name != "cosinor":
-        return X, None
-    # the typical day: median over windows at each clock time, smoothed over 2 hours
-    # (circularly), so that neither artefacts nor noise set the scale
+def _cosinor_for(X):
+    """A 24-hour ``Cosinor`` in the units of the windows ``X``: its output range is
+    the recording's central 99 % and its box 10 such spans wide, so that the bounds
+    never clip a fit (R2T's generic weights ignore them; the classical fits use them)."""
+    from ..symbolic import Cosinor
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN clock times
-        profile = np.nanmedian(X, axis=0)
-    profile = np.where(np.isnan(profile), np.nanmedian(X), profile)
-    k = max(1, profile.size // 12)
-    smooth = np.convolve(np.concatenate([profile[-k:], profile, profile[:k]]),
-                         np.ones(k) / k, mode="same")[k:-k]
-    center = float(smooth.max() + smooth.min()) / 2
-    spread = float(smooth.max() - smooth.min()) / 2 or float(np.nanstd(X)) or 1.0
-    return _BRIDGE_CENTER + _BRIDGE_SPREAD * (X - center) / spread, (center, spread)
-
-
-def _unbridge(params, bridge):
-    if bridge is None:
-        return params
-    center, spread = bridge
-    out = params.copy()
-    out[:, 0] = center + (params[:, 0] - _BRIDGE_CENTER) * spread / _BRIDGE_SPREAD
-    out[:, 1] = params[:, 1] * spread / _BRIDGE_SPREAD
-    return out
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN input: checked before
+        lo, hi = np.nanquantile(X, [0.005, 0.995])
+    span = float(hi - lo) or max(abs(float(lo)), 1.0)
+    return Cosinor(mesor_bounds=(lo - 5 * span, hi + 5 * span),
+                   amplitude_bounds=(0.0, 10 * span), output_range=(lo, lo + span))
 
 
 def run_fit(args: argparse.Namespace) -> int:
@@ -108,10 +93,9 @@ def run_fit(args: argparse.Namespace) -> int:
         _require("matplotlib", "the figure (or pass --no-figure)")
         fig_path = _check_output(args.figure, FIGURE_SUFFIXES, "--figure")
     from .. import _compare
-    from ..symbolic import HeartRate
 
     model_cls = _models()[args.model]
-    fit_model = HeartRate() if args.model == "cosinor" else model_cls()
+    fit_model = model_cls()  # cosinor: replaced by one in each channel's units below
     registry = method_registry(fit_model, n_jobs=args.n_jobs, n_timesteps=args.n_timesteps)
     methods = _select_methods(args, registry)
 
@@ -144,7 +128,11 @@ def run_fit(args: argparse.Namespace) -> int:
         if win.X.shape[0] == 0:
             raise CLIError(f"{args.file}: no window of {fit_model.window_hours:g} h with at "
                            f"least {args.min_coverage:.0%} of {name} recorded")
-        X, bridge = _bridge(win.X, args.model)
+        X = win.X
+        if args.model == "cosinor":
+            fit_model = _cosinor_for(X)
+            methods = _select_methods(args, method_registry(
+                fit_model, n_jobs=args.n_jobs, n_timesteps=args.n_timesteps))
         print(f"{src.name} [{name}]: {X.shape[0]} windows of {fit_model.window_hours:g} h "
               f"from {win.start[0]:%Y-%m-%d %H:%M}, {args.n_timesteps} samples each "
               f"(every {win.step.total_seconds() / 60:g} min), {len(methods)} method(s)",
@@ -159,14 +147,14 @@ def run_fit(args: argparse.Namespace) -> int:
                 params, _ = _compare.transform_batched(est, X, batch_size=args.batch_size,
                                                        bar=bar)
                 _warn_at_bounds(params, fit_model, label, name, args.model)
+                scores = _scores(est, X, label, name)
                 bounds = None
                 if args.intervals:
-                    bounds = _subsample_intervals(est, X, params, bridge, fit_model, args)
-                params = _unbridge(params, bridge)
+                    bounds = _subsample_intervals(est, X, params, fit_model, args)
                 curves.append((name, label, win, params))
                 rows += _tidy_rows(src.name, name, win, slug, label, params, fit_model,
                                    args.model, unit=None if args.model != "cosinor" else name,
-                                   bounds=bounds)
+                                   bounds=bounds, scores=scores)
         finally:
             bar.close()
     _write_table(rows, out)
@@ -196,13 +184,26 @@ def _warn_at_bounds(params, fit_model, label, channel, model_name) -> None:
                   file=sys.stderr)
 
 
+def _scores(est, X, label, channel):
+    """R2T's per-window training-distribution scores (None for other methods), and
+    a line saying how many windows they flag."""
+    if getattr(est, "score_reference_", None) is None:
+        return None
+    scores = est.score_samples(X)
+    flagged = int(np.sum(scores < _FLAG_LEVEL))
+    print(f"{label} [{channel}]: {flagged} of {int(np.sum(~np.isnan(scores)))} windows "
+          f"flagged (score < {_FLAG_LEVEL:g}: unlike R2T's training data; expect about "
+          f"{_FLAG_LEVEL:.0%} on data like it)", file=sys.stderr)
+    return scores
+
+
 def _is_fitted(estimator) -> bool:
     from .._compare import _is_fitted as is_fitted
 
     return is_fitted(estimator)
 
 
-def _subsample_intervals(est, X, params, bridge, fit_model, args):
+def _subsample_intervals(est, X, params, fit_model, args):
     """5th and 95th percentiles of each parameter over ``args.intervals`` refits.
 
     Each refit drops a random 30 % of the window's samples (set to NaN, which every
@@ -223,8 +224,8 @@ def _subsample_intervals(est, X, params, bridge, fit_model, args):
     drop = rng.random(Xr.shape[:2]) < 0.3
     Xr[drop] = np.nan
     reps, _ = _compare.transform_batched(est, Xr, batch_size=args.batch_size)
-    reps = _unbridge(reps, bridge).reshape(X.shape[0], n, -1)
-    point = _unbridge(params, bridge)
+    reps = reps.reshape(X.shape[0], n, -1)
+    point = params
     periods = getattr(fit_model, "param_periods", (None,) * point.shape[1])
     lower, upper = np.empty_like(point), np.empty_like(point)
     with warnings.catch_warnings():
@@ -240,7 +241,7 @@ def _subsample_intervals(est, X, params, bridge, fit_model, args):
 
 
 def _tidy_rows(file, channel, win, slug, label, params, fit_model, model_name, unit=None,
-               bounds=None):
+               bounds=None, scores=None):
     rows = []
     names, units = fit_model.param_names, fit_model.param_units
     periods = getattr(fit_model, "param_periods", (None,) * len(names))
@@ -251,10 +252,13 @@ def _tidy_rows(file, channel, win, slug, label, params, fit_model, model_name, u
             extra = {}
             if bounds is not None:
                 extra = dict(lower=float(bounds[0][i, j]), upper=float(bounds[1][i, j]))
+            if scores is not None:  # R2T: the window's score_samples (NaN for others)
+                extra["score"] = float(scores[i])
             if periods[j] is not None and not math.isnan(value):
                 value = (value + offset) % periods[j]
                 # clock times: ``lower`` > ``upper`` when the interval spans midnight
-                extra = {k: (v + offset) % periods[j] for k, v in extra.items()}
+                extra = {k: (v + offset) % periods[j] if k != "score" else v
+                         for k, v in extra.items()}
             rows.append(dict(
                 file=file, channel=channel, window_start=start.isoformat(),
                 coverage=round(float(win.coverage[i]), 4), method=slug, label=label,
