@@ -214,9 +214,10 @@ def run(args) -> None:
         for slug, p in fitted.items():
             if slug == "r2t-hr":
                 at_bound = bridged.at_bound(X)
-            else:  # at (within 1 % of its range) or beyond the generous box
+            else:  # at (within 1 % of its range) or beyond the generous box; an
+                # amplitude near 0 is a flat day, not a clip: only its upper bound counts
                 tol = 0.01 * (hi - lo)
-                at_bound = ((p[:, :2] < lo + tol) | (p[:, :2] > hi - tol)).any(axis=1)
+                at_bound = ((p[:, 0] < lo[0] + tol[0]) | (p[:, :2] > hi - tol).any(axis=1))
             curves = model.evaluate(p, grid.size)
             resid = np.nanmedian(np.abs(X - curves), axis=1) / spread
             acro = clock(p, win.start)
@@ -358,8 +359,9 @@ def report(days, noise, rest, labels, args, seconds, synthetic_dropout) -> None:
         "day, so lower is not better by itself, but all methods see the same days: a "
         "method that varies more than the others on them adds its own noise.",
         "",
-        "Days at a bound: the share of days whose mesor or amplitude sits within 1 % "
-        "of the box's range of a bound or beyond it (for the bridged heart-rate R2T: "
+        "Days at a bound: the share of days whose mesor (either bound) or amplitude "
+        "(upper bound; 0 is a flat day, not a clip) sits within 1 % of the box's range "
+        "of a bound or beyond it (for the bridged heart-rate R2T: "
         "of the heart-rate prior after the mapping, i.e. clipped, mostly days with "
         "almost no activity, when the watch was off the wrist). Days flagged: the "
         "share of days R2T's `score_samples` puts below 0.05 (unlike its training "
