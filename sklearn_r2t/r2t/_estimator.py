@@ -241,6 +241,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     (100, 3)
     >>> params, std = r2t.transform(data.X, return_std=True)
     >>> lower, upper = params - 1.645 * std, params + 1.645 * std  # 90 % intervals
+    >>> r2t.score_samples(data.X).shape  # p-values: is each day like the training data?
+    (100,)
     """
 
     _parameter_constraints = {
