@@ -244,6 +244,8 @@ def _tidy_rows(file, channel, win, slug, label, params, fit_model, model_name, u
                bounds=None, scores=None):
     rows = []
     names, units = fit_model.param_names, fit_model.param_units
+    if model_name == "cosinor":  # one harmonic: the table keeps the plain cosinor names
+        names = ("mesor", "amplitude", "acrophase")
     periods = getattr(fit_model, "param_periods", (None,) * len(names))
     for i, start in enumerate(win.start):
         offset = start.hour + start.minute / 60  # acrophases as clock time
