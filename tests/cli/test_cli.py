@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_r2t.cli import _common
+from sklearn_r2t.cli import _common, main
 from sklearn_r2t.cli._common import method_registry
-from sklearn_r2t.cli import main
 from sklearn_r2t.recordings import make_windows, pyactigraphy_data_dir, read_recording
 from sklearn_r2t.symbolic import HeartRate
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from sklearn_r2t import SymbolicLeastSquares
-from sklearn_r2t.least_squares import _sequence_fit
 from sklearn_r2t.datasets import make_wearable_sequences
+from sklearn_r2t.least_squares import _sequence_fit
 from sklearn_r2t.least_squares._losses import LOSSES, TUNING, irls_weights, rho, scipy_loss
 from sklearn_r2t.least_squares._sequence_fit import fit_sequences
 from sklearn_r2t.metrics import normalized_mse, oracle_fit

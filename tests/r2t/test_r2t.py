@@ -11,9 +11,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_r2t import ASRLLoss, R2TRegressor, SymbolicLeastSquares
-from sklearn_r2t.r2t import _estimator, _inference, _training, _weights
 from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.metrics import normalized_mse, parameter_recovery_score
+from sklearn_r2t.r2t import _estimator, _inference, _training, _weights
 from sklearn_r2t.r2t._inference import blend
 from sklearn_r2t.r2t._weights import WeightsError, load_weights, pretrained_path
 from sklearn_r2t.symbolic import FunctionModel, HeartRate, Wearable
