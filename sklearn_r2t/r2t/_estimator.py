@@ -67,8 +67,10 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
 
     **Units and equivariance.** For a model whose linear basis holds the constant
     (every built-in model and a :class:`~sklearn_r2t.symbolic.Cosinor`), the
-    weighted head reads each sequence robustly standardised by its own median and
-    MAD (``input_scaling="robust"``) and the exact weighted solve returns the
+    weighted head can read each sequence robustly standardised by its own median
+    and MAD (``input_scaling="robust"``: the generic cosinor's shipped weights and
+    networks trained from scratch; the physiological models' shipped weights read
+    range-scaled input); the exact weighted solve then returns the
     parameters in the sequence's own units, unclipped: fitting ``a * X + b``
     gives ``a * mesor + b``, ``|a| * amplitude`` and the same acrophase (half a
     period later when ``a < 0``), up to rounding. The model's bounds then only
@@ -207,7 +209,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     score_reference_ : dict or None
         Weighted head: the reference of :meth:`score_samples` (feature mean and
         precision, sorted null distances), from synthetic sequences of the
-        training noise: stored in the shipped files (2 x 4,096 sequences), else
+        training noise: stored in the shipped files (2 x 4,096 or more sequences), else
         computed in ``fit`` (2 x 1,024). None for the parameter head.
     refine_weight_ : float or None
         Blend weight of the refined estimate (only when ``refine`` is set).
