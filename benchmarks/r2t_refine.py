@@ -80,7 +80,7 @@ def main(argv=None):
                 curves = model.evaluate(P, 96)
                 return np.nanmedian(normalized_mse(model, d.X_clean[ok], curves)) / oracle
 
-            net = _network_params(r2t.module_, model, X3[ok])
+            net = _network_params(r2t.module_, model, X3[ok])[0]
             base = score(net)
             cells = []
             for loss in LOSSES:

@@ -5,9 +5,16 @@ Writes ``sklearn_r2t/r2t/weights/<model>_t<T>.pt`` (``<model>_t<T>_parameters.pt
 size, time, hardware, held-out metrics). Runs on CPU or GPU; the time budget picks
 the number of epochs.
 
+``--models cosinor`` trains the generic ``Cosinor()`` (one 24-hour harmonic) on a
+wider amplitude prior than its default (1 to 30 noise standard deviations): with
+robustly standardised input (``--input-scaling robust``, the default) its mesor and
+units do not matter.
+
 Usage::
 
     python benchmarks/train_pretrained.py --models heart_rate spo2 --minutes 10
+    python benchmarks/train_pretrained.py --models cosinor --minutes 14 --threads 1 \
+        --loss-weights '{"mask": 1}'
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.metrics import normalized_mse, oracle_fit, parameter_errors
 from sklearn_r2t.noise import PRESETS
 from sklearn_r2t.r2t._calibration import _calibrate_std
+from sklearn_r2t.r2t._score import build_reference
 from sklearn_r2t.r2t._weights import (
     _ARCHITECTURE,
     _PRETRAINED_MODELS,
@@ -36,8 +44,12 @@ from sklearn_r2t.r2t._weights import (
     weights_filename,
     weights_payload,
 )
+from sklearn_r2t.symbolic import Cosinor
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "sklearn_r2t" / "r2t" / "weights"
+# The models to train: the built-ins, and the generic cosinor on a wide amplitude prior.
+_TRAIN_MODELS = {**_PRETRAINED_MODELS,
+                 "cosinor": lambda: Cosinor(amplitude_bounds=(0.01, 0.3))}
 
 
 def held_out_metrics(estimator, model, n_timesteps, n_test, seed):
@@ -85,18 +97,22 @@ def model_card(name, config, training, metrics) -> str:
         errs = ", ".join(f"{k} {v:.3g}" for k, v in m["median_abs_param_error"].items())
         lines.append(f"| {preset} | {m['median_normalized_mse']:.3g} | {m['x_oracle']:.2f} "
                      f"| {errs} |")
+    scaling = config.get("input_scaling", "range")
+    identity = ("name, class, parameter names and periods, window: robust input makes "
+                "the bounds and output range irrelevant to the network"
+                if scaling == "robust" else
+                "name, class, parameter names, bounds, output range, window")
     lines += ["", "Errors on angular parameters (acrophase, nadir) are circular, in hours.", "",
               "## File format", "",
-              "Weight-file format 1: the tensors with the model's identity (name, class, "
-              "parameter names, bounds, output range, window), the sequence length, the "
-              "head and architecture, the held-out metrics above and a SHA-256 checksum of all "
-              "of it, "
-              "checked on loading.", ""]
+              f"Weight-file format 2, input scaling `{scaling}`: the tensors with the model's "
+              f"identity ({identity}), the sequence length, the head and architecture, the "
+              "held-out metrics above, the interval calibration and the reference of "
+              "`score_samples`, and a SHA-256 checksum of all of it, checked on loading.", ""]
     return "\n".join(lines)
 
 
 def train_one(name, args):
-    model = _PRETRAINED_MODELS[name]()
+    model = _TRAIN_MODELS[name]()
     X_probe = make_wearable_sequences(8, model=model, n_timesteps=args.n_timesteps,
                                       random_state=0).X
 
@@ -105,6 +121,7 @@ def train_one(name, args):
                       fine_tune=args.fine_tune,
                       n_synthetic=args.n_synthetic, batch_size=args.batch_size, lr=args.lr,
                       patience=args.patience, device=args.device,
+                      loss_weights=args.loss_weights, input_scaling=args.input_scaling,
                       random_state=args.seed, verbose=0)
         params.update(overrides)
         return R2TRegressor(**params)
@@ -117,7 +134,7 @@ def train_one(name, args):
     curve = [(h["epoch"], round(h["dur"], 2), h["valid_median_mse"]) for h in estimator.history_]
     config = {k: v for k, v in estimator.get_params().items() if k != "model"}
     config["model"] = type(model).__name__
-    stem = WEIGHTS_DIR / Path(weights_filename(model, args.n_timesteps, args.head)).stem
+    stem = args.out_dir / Path(weights_filename(model, args.n_timesteps, args.head)).stem
     previous = _previous_stages(stem.with_suffix(".md")) if args.fine_tune else []
     training = {
         "command": "python " + " ".join(sys.argv),
@@ -137,20 +154,23 @@ def train_one(name, args):
         training["previous_stages"] = previous
     metrics = held_out_metrics(estimator, model, args.n_timesteps, args.n_test,
                                seed=args.seed + 1000)
-    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
     # The file records the model, its bounds and scaling, the architecture and the
     # sequence length with a checksum; R2TRegressor checks all of them on loading.
     extra = {"metrics": metrics}
     if args.head == "weights" and isinstance(args.noise, str):
         extra["calibration"] = calibration(estimator.module_, model, args)
+        extra["score_reference"] = reference(estimator.module_, model, args)
     payload = weights_payload(model, args.n_timesteps,
                               {k: getattr(estimator, k) for k in _ARCHITECTURE[args.head]},
-                              estimator.module_.state_dict(), head=args.head, **extra)
+                              estimator.module_.state_dict(), head=args.head,
+                              input_scaling=estimator.input_scaling_, **extra)
     torch.save(payload, f"{stem}.pt")
     load_weights(f"{stem}.pt", model, args.n_timesteps)  # what we wrote must load
     card = model_card(name, config, training, metrics)
     if "calibration" in extra:
         card += calibration_note(extra["calibration"], args)
+        card += reference_note(extra["score_reference"])
     stem.with_suffix(".md").write_text(card)
     print(f"[{name}] done in {seconds:.0f} s; combined median MSE "
           f"{metrics['combined']['median_normalized_mse']:.3g}", flush=True)
@@ -164,6 +184,18 @@ def calibration(module, model, args):
     return {"noise": args.noise, "n_sequences": 16384, "std_scale": scale.tolist()}
 
 
+def reference(module, model, args):
+    """The reference of score_samples on the training noise (2 x 4,096 sequences)."""
+    return build_reference(module.eval(), model, args.noise, args.n_timesteps,
+                           seed=args.seed + 3000, n_sequences=4096)
+
+
+def reference_note(ref) -> str:
+    return (f"\n## Reference of `score_samples`\n\nFeature mean and precision from "
+            f"{ref['n_sequences']:,} sequences of `{ref['noise']}` noise, null distances "
+            f"from {ref['n_sequences']:,} more (seed {ref['seed']}).\n")
+
+
 def calibration_note(calib, args) -> str:
     factors = ", ".join(f"{v:.3f}" for v in calib["std_scale"])
     return (f"\n## Interval calibration\n\nFactors on the sandwich standard errors "
@@ -172,21 +204,32 @@ def calibration_note(calib, args) -> str:
 
 
 def add_calibration(name, args):
-    """Rewrite a weight file with its calibration (tensors and metadata unchanged)."""
-    model = _PRETRAINED_MODELS[name]()
-    path = WEIGHTS_DIR / weights_filename(model, args.n_timesteps, "weights")
+    """Rewrite a weight file in the current format with its calibration and the
+    reference of score_samples (tensors, input scaling and other metadata unchanged)."""
+    model = _TRAIN_MODELS[name]()
+    path = args.out_dir / weights_filename(model, args.n_timesteps, "weights")
     payload = load_weights(path, model, args.n_timesteps)
+    scaling = payload["input_scaling"]
     estimator = R2TRegressor(model, pretrained=True, noise=args.noise).fit(
         np.zeros((1, args.n_timesteps, model.n_channels)))
     meta = {k: v for k, v in payload.items()
             if k not in ("state_dict", "sha256", "format", "format_version", "head",
-                         "architecture", "n_timesteps", *_model_identity(model))}
-    meta["calibration"] = calibration(estimator.module_, model, args)
+                         "architecture", "n_timesteps", "input_scaling",
+                         *_model_identity(model, scaling))}
+    if meta.get("calibration", {}).get("noise") != args.noise:
+        meta["calibration"] = calibration(estimator.module_, model, args)
+    meta["score_reference"] = reference(estimator.module_, model, args)
     torch.save(weights_payload(model, args.n_timesteps, payload["architecture"],
-                               payload["state_dict"], head="weights", **meta), path)
+                               payload["state_dict"], head="weights", input_scaling=scaling,
+                               **meta), path)
     load_weights(path, model, args.n_timesteps)
     card = path.with_suffix(".md")
-    card.write_text(card.read_text() + calibration_note(meta["calibration"], args))
+    text = card.read_text().split("\n## Interval calibration")[0]
+    text = text.replace("Weight-file format 1:", "Weight-file format 2 (rewritten from "
+                        "format 1 by `--calibrate-only`, tensors unchanged), input "
+                        f"scaling `{scaling}`:")
+    card.write_text(text + calibration_note(meta["calibration"], args)
+                    + reference_note(meta["score_reference"]))
     print(f"[{name}] calibration {meta['calibration']['std_scale']}", flush=True)
 
 
@@ -206,8 +249,12 @@ def _previous_stages(card):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=list(_PRETRAINED_MODELS),
-                        choices=list(_PRETRAINED_MODELS))
+    parser.add_argument("--models", nargs="+", default=list(_TRAIN_MODELS),
+                        choices=list(_TRAIN_MODELS))
+    parser.add_argument("--loss-weights", type=json.loads, default=None,
+                        help='loss terms, e.g. \'{"mask": 1}\' (default: all terms, weight 1)')
+    parser.add_argument("--input-scaling", default="robust", choices=["robust", "range"])
+    parser.add_argument("--out-dir", type=Path, default=WEIGHTS_DIR)
     parser.add_argument("--minutes", type=float, default=15.0, help="budget per model")
     parser.add_argument("--n-timesteps", type=int, default=96)
     parser.add_argument("--n-synthetic", type=int, default=16384)
@@ -227,7 +274,8 @@ def main(argv=None):
     parser.add_argument("--verbose", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--calibrate-only", action="store_true",
-                        help="add the interval calibration to existing weighted-head files")
+                        help="rewrite existing weighted-head files in the current format "
+                             "with the interval calibration and the score_samples reference")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

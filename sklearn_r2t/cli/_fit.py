@@ -27,12 +27,11 @@ from ._common import (
 )
 from ._plots import plot_recording
 
-# ``cosinor`` (any 24-hour rhythm in any unit) is fitted as a heart-rate cosinor after
-# mapping the middle of the recording's typical day to 70 and its half-range to 8 "bpm":
-# days with 0.25 to 2.5 times that amplitude and a mesor within 2.5 of it
-# then sit inside HeartRate's bounds (mesor 50-90, amplitude 2-20), so the shipped R2T
-# weights apply. Cosinors are affine-equivariant, so the parameters map back exactly.
-_BRIDGE_CENTER, _BRIDGE_SPREAD = 70.0, 8.0
+# ``cosinor`` (any 24-hour rhythm in any unit) is fitted in the recording's own units:
+# R2T's generic Cosinor weights read robustly standardised days, and the classical fits
+# get a box of mesors and amplitudes (``_cosinor_for``) that no plausible day reaches.
+# Windows whose R2T score (``score_samples``) is below this are counted as flagged.
+_FLAG_LEVEL = 0.05
 
 
 # --------------------------------------------------------------------------- fit / compare
@@ -60,32 +59,18 @@ def _select_methods(args, registry: dict) -> list[tuple[str, str, object]]:
     return chosen
 
 
-def _bridge(X, model_name):
-    """Affine map of a ``cosinor`` recording onto the heart-rate scale (see top)."""
-    if model_name != "cosinor":
-        return X, None
-    # the typical day: median over windows at each clock time, smoothed over 2 hours
-    # (circularly), so that neither artefacts nor noise set the scale
+def _cosinor_for(X):
+    """A 24-hour ``Cosinor`` in the units of the windows ``X``: its output range is
+    the recording's central 99 % and its box 10 such spans wide, so that the bounds
+    never clip a fit (R2T's generic weights ignore them; the classical fits use them)."""
+    from ..symbolic import Cosinor
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN clock times
-        profile = np.nanmedian(X, axis=0)
-    profile = np.where(np.isnan(profile), np.nanmedian(X), profile)
-    k = max(1, profile.size // 12)
-    smooth = np.convolve(np.concatenate([profile[-k:], profile, profile[:k]]),
-                         np.ones(k) / k, mode="same")[k:-k]
-    center = float(smooth.max() + smooth.min()) / 2
-    spread = float(smooth.max() - smooth.min()) / 2 or float(np.nanstd(X)) or 1.0
-    return _BRIDGE_CENTER + _BRIDGE_SPREAD * (X - center) / spread, (center, spread)
-
-
-def _unbridge(params, bridge):
-    if bridge is None:
-        return params
-    center, spread = bridge
-    out = params.copy()
-    out[:, 0] = center + (params[:, 0] - _BRIDGE_CENTER) * spread / _BRIDGE_SPREAD
-    out[:, 1] = params[:, 1] * spread / _BRIDGE_SPREAD
-    return out
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN input: checked before
+        lo, hi = np.nanquantile(X, [0.005, 0.995])
+    span = float(hi - lo) or max(abs(float(lo)), 1.0)
+    return Cosinor(mesor_bounds=(lo - 5 * span, hi + 5 * span),
+                   amplitude_bounds=(0.0, 10 * span), output_range=(lo, lo + span))
 
 
 class NoWindowsError(CLIError):
@@ -94,10 +79,8 @@ class NoWindowsError(CLIError):
 
 def fit_setup(args: argparse.Namespace):
     """The model to fit and the chosen ``(slug, label, estimator)`` methods."""
-    from ..symbolic import HeartRate
-
     model_cls = _models()[args.model]
-    fit_model = HeartRate() if args.model == "cosinor" else model_cls()
+    fit_model = model_cls()  # cosinor: one in each channel's units, in fit_recording
     registry = method_registry(fit_model, n_jobs=args.n_jobs, n_timesteps=args.n_timesteps)
     return fit_model, _select_methods(args, registry)
 
@@ -259,7 +242,8 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
         From :func:`~sklearn_r2t.recordings.read_recording`.
     methods : list of (slug, label, estimator)
     fit_model : SymbolicModel
-        The model the estimators fit (``HeartRate`` for ``model_name='cosinor'``).
+        The model the estimators fit; for ``model_name='cosinor'`` each channel
+        gets a ``Cosinor`` in its own units (the estimators are cloned onto it).
     model_name : str
         CLI name of the model.
     columns : list of str
@@ -282,6 +266,7 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
         When no window of a channel has ``min_coverage`` recorded (a
         :class:`CLIError`; a cohort run reports the file as skipped).
     """
+    from sklearn.base import clone
     from tqdm.auto import tqdm
 
     from .. import _compare
@@ -302,29 +287,34 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
                            f"least {min_coverage:.0%} of {name} recorded (coverage of "
                            "each: " + ", ".join(f"{c:.0%}" for c in win.skipped["coverage"])
                            + ")")
-        # a Cosinor estimator fits any unit itself; the CLI's "cosinor" is a heart-rate fit
-        X, bridge = _bridge(win.X, model_name if fit_model.name != "cosinor" else None)
+        X = win.X
+        chan_model, chan_methods = fit_model, methods
+        if model_name == "cosinor":
+            chan_model = _cosinor_for(X)
+            chan_methods = [(slug, label, clone(est).set_params(model=chan_model))
+                            for slug, label, est in methods]
         unit = units.get(chans[0]) if model_name == "cosinor" and n_ch == 1 else None
         clock = _clock_name(win)
-        bar = tqdm(total=len(methods) * X.shape[0], unit="window", disable=not progress,
+        bar = tqdm(total=len(chan_methods) * X.shape[0], unit="window", disable=not progress,
                    leave=False, file=sys.stderr)
         try:
-            for slug, label, est in methods:
+            for slug, label, est in chan_methods:
                 bar.set_description(label)
                 if not _is_fitted(est):
                     est.fit(X)
                 params, _ = _compare.transform_batched(est, X, batch_size=batch_size,
                                                        bar=bar)
-                _warn_at_bounds(params, fit_model, label, name, model_name, file=log)
+                _warn_at_bounds(params, chan_model, label, name, model_name, file=log)
+                scores = _scores(est, X, label, name, log)
                 bounds = None
                 if intervals:
-                    bounds = _subsample_intervals(est, X, params, bridge, fit_model,
-                                                  intervals, random_state, batch_size)
-                params = _unbridge(params, bridge)
+                    bounds = _subsample_intervals(est, X, params, chan_model, intervals,
+                                                  random_state, batch_size)
                 curves.append((name, label, win, params))
-                rows += _tidy_rows(file, name, win, slug, label, params, fit_model,
-                                   model_name, unit=unit, bounds=bounds, clock=clock)
-                rows += _skipped_rows(file, name, win, slug, label, fit_model, model_name,
+                rows += _tidy_rows(file, name, win, slug, label, params, chan_model,
+                                   model_name, unit=unit, bounds=bounds, clock=clock,
+                                   scores=scores)
+                rows += _skipped_rows(file, name, win, slug, label, chan_model, model_name,
                                       unit=unit, clock=clock, bounds=bounds is not None)
         finally:
             bar.close()
@@ -372,13 +362,26 @@ def _warn_at_bounds(params, fit_model, label, channel, model_name, file=None) ->
                   file=sys.stderr if file is None else file)
 
 
+def _scores(est, X, label, channel, log=None):
+    """R2T's per-window training-distribution scores (None for other methods), and
+    a line saying how many windows they flag."""
+    if getattr(est, "score_reference_", None) is None:
+        return None
+    scores = est.score_samples(X)
+    flagged = int(np.sum(scores < _FLAG_LEVEL))
+    print(f"{label} [{channel}]: {flagged} of {int(np.sum(~np.isnan(scores)))} windows "
+          f"flagged (score < {_FLAG_LEVEL:g}: unlike R2T's training data; expect about "
+          f"{_FLAG_LEVEL:.0%} on data like it)", file=sys.stderr if log is None else log)
+    return scores
+
+
 def _is_fitted(estimator) -> bool:
     from .._compare import _is_fitted as is_fitted
 
     return is_fitted(estimator)
 
 
-def _subsample_intervals(est, X, params, bridge, fit_model, n, random_state, batch_size):
+def _subsample_intervals(est, X, params, fit_model, n, random_state, batch_size):
     """5th and 95th percentiles of each parameter over ``n`` refits.
 
     Each refit drops a random 30 % of the window's samples (set to NaN, which every
@@ -398,8 +401,8 @@ def _subsample_intervals(est, X, params, bridge, fit_model, n, random_state, bat
     drop = rng.random(Xr.shape[:2]) < 0.3
     Xr[drop] = np.nan
     reps, _ = _compare.transform_batched(est, Xr, batch_size=batch_size)
-    reps = _unbridge(reps, bridge).reshape(X.shape[0], n, -1)
-    point = _unbridge(params, bridge)
+    reps = reps.reshape(X.shape[0], n, -1)
+    point = params
     periods = getattr(fit_model, "param_periods", (None,) * point.shape[1])
     lower, upper = np.empty_like(point), np.empty_like(point)
     with warnings.catch_warnings():
@@ -431,10 +434,17 @@ def _param_unit(j, fit_model, unit, clock) -> str:
     return (fit_model.param_units[j] if unit is None else unit).replace("degC", "°C")
 
 
+def _param_names(fit_model, model_name):
+    """The table's parameter names: a one-harmonic cosinor keeps the plain names."""
+    if model_name == "cosinor" and fit_model.n_params == 3:
+        return ("mesor", "amplitude", "acrophase")
+    return fit_model.param_names
+
+
 def _tidy_rows(file, channel, win, slug, label, params, fit_model, model_name, unit=None,
-               bounds=None, clock="local clock"):
+               bounds=None, clock="local clock", scores=None):
     rows = []
-    names = fit_model.param_names
+    names = _param_names(fit_model, model_name)
     periods = getattr(fit_model, "param_periods", (None,) * len(names))
     if model_name == "cosinor" and unit is None:
         unit = ""  # a cosinor in the signal's unit, which the reader does not know
@@ -451,6 +461,8 @@ def _tidy_rows(file, channel, win, slug, label, params, fit_model, model_name, u
                 # clock times: ``lower`` > ``upper`` when the interval spans midnight
                 extra = {k: (v + offset) % periods[j] for k, v in extra.items()}
             extra = {k: _round(v, periods[j]) for k, v in extra.items()}
+            if scores is not None:  # R2T: the window's score_samples
+                extra["score"] = round(float(scores[i]), 4)
             rows.append(dict(
                 file=file, channel=channel, window_start=start.isoformat(),
                 hours=round(float(win.hours[i]), 3), coverage=round(float(win.coverage[i]), 3),
@@ -468,7 +480,7 @@ def _skipped_rows(file, channel, win, slug, label, fit_model, model_name, unit=N
     if model_name == "cosinor" and unit is None:
         unit = ""
     for _, w in win.skipped.iterrows():
-        for j, pname in enumerate(fit_model.param_names):
+        for j, pname in enumerate(_param_names(fit_model, model_name)):
             extra = dict(lower=math.nan, upper=math.nan) if bounds else {}
             rows.append(dict(
                 file=file, channel=channel, window_start=w["start"].isoformat(),

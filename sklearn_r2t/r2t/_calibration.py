@@ -44,7 +44,7 @@ def _calibrate_std(module, model, noise, n_timesteps, seed, n_sequences=2048):
                                    n_timesteps=n_timesteps, random_state=seed)
     X = _as_3d(data.X)
     ok = ~too_few_observed(model, X)  # silently: these are our synthetic sequences
-    params, std, _ = _network_params(module, model, X[ok], return_std=True)
+    params, std = _network_params(module, model, X[ok], return_std=True)[:2]
     z = np.abs(parameter_errors(model, data.params[ok], params)) / np.maximum(std, 1e-12)
     scale = np.nanquantile(z, 0.9, axis=0) / _Z90
     return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)

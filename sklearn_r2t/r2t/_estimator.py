@@ -22,12 +22,14 @@ from ..symbolic import HeartRate, SymbolicModel
 from ._calibration import _calibrate_refine, _calibrate_std
 from ._inference import _forward_batches, _network_params, _refined, blend
 from ._network import R2TNet, WeightedSolveNet
+from ._score import _FLAG_LEVEL, _FLAG_MIN_BATCH, _FLAG_SHARE, build_reference, score_pvalues
 from ._training import _LOSS_TERMS, train_network
 from ._weights import (
     _ARCHITECTURE,
     _PRETRAINED_MODELS,
     _SHIPPED,
     WeightsError,
+    has_shipped_weights,
     load_weights,
     pretrained_path,
     weights_filename,
@@ -60,8 +62,23 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     thirds of the samples touched. Its loss is reconstruction MSE plus parameter
     MSE (plus, for the weighted head, cross-entropy on the generator's artefact
     mask) with dynamic denominators. Shipped weights of both heads for the
-    built-in models at 96 time steps make ``fit`` instant; other models and
-    lengths train from scratch.
+    built-in models, and of the weighted head for the generic 24-hour
+    :class:`~sklearn_r2t.symbolic.Cosinor`, at 96 time steps make ``fit``
+    instant; other models and lengths train from scratch.
+
+    **Units and equivariance.** For a model whose linear basis holds the constant
+    (every built-in model and a :class:`~sklearn_r2t.symbolic.Cosinor`), the
+    weighted head can read each sequence robustly standardised by its own median
+    and MAD (``input_scaling="robust"``: the generic cosinor's shipped weights and
+    networks trained from scratch; the physiological models' shipped weights read
+    range-scaled input); the exact weighted solve then returns the
+    parameters in the sequence's own units, unclipped: fitting ``a * X + b``
+    gives ``a * mesor + b``, ``|a| * amplitude`` and the same acrophase (half a
+    period later when ``a < 0``), up to rounding. The model's bounds then only
+    describe the training prior; for the physiological models ``transform``
+    warns when estimates fall far outside them (wrong units or wrong model).
+    ``score_samples`` says, per sequence, whether it looks like the training
+    data.
 
     Parameters
     ----------
@@ -173,6 +190,15 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
            at any contamination level (see the R2T guide), so it only costs time.
            For a classical fit use :class:`~sklearn_r2t.SymbolicLeastSquares`.
     device : {"cpu", "cuda", "auto"}, default="cpu"
+    input_scaling : {"auto", "robust", "range"}, default="auto"
+        What the network reads. ``"robust"``: each sequence and channel
+        standardised by its own median and MAD (sign fixed by its mean
+        deviation), which makes the estimates affine-equivariant and unbounded;
+        weighted head with a linear basis holding the constant only.
+        ``"range"``: the signal scaled by the model's ``output_range``, estimates
+        projected into the model's bounds (the paper's convention). ``"auto"``:
+        the shipped weights' convention when they are used, else ``"robust"``
+        where possible and ``"range"`` otherwise.
     random_state : int, RandomState instance or None, default=None
         Seeds the synthetic data, weight initialisation and masking.
     verbose : int, default=0
@@ -190,6 +216,13 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         empty when pretrained weights were used as they are.
     pretrained_ : bool
         Whether shipped weights were loaded.
+    input_scaling_ : {"robust", "range"}
+        The network's input convention (see ``input_scaling``).
+    score_reference_ : dict or None
+        Weighted head: the reference of :meth:`score_samples` (feature mean and
+        precision, sorted null distances), from synthetic sequences of the
+        training noise: stored in the shipped files (2 x 4,096 or more sequences), else
+        computed in ``fit`` (2 x 1,024). None for the parameter head.
     refine_weight_ : float or None
         Blend weight of the refined estimate (None unless ``refine`` is set).
 
@@ -228,6 +261,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     (100, 3)
     >>> params, std = r2t.transform(data.X, return_std=True)
     >>> lower, upper = params - 1.645 * std, params + 1.645 * std  # 90 % intervals
+    >>> r2t.score_samples(data.X).shape  # p-values: is each day like the training data?
+    (100,)
     """
 
     _parameter_constraints = {
@@ -256,6 +291,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         "refine": ["boolean", StrOptions({"linear", "huber", "soft_l1", "cauchy", "arctan"}),
                    Hidden(StrOptions({"deprecated"}))],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "input_scaling": [StrOptions({"auto", "robust", "range"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -289,6 +325,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         use_y: bool = False,
         refine="deprecated",
         device: str = "cpu",
+        input_scaling: str = "auto",
         random_state=None,
         verbose: int = 0,
     ):
@@ -318,6 +355,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         self.use_y = use_y
         self.refine = refine
         self.device = device
+        self.input_scaling = input_scaling
         self.random_state = random_state
         self.verbose = verbose
 
@@ -366,7 +404,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         # torch random state is left as it was (also when the fit fails).
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(seeds[0]))
-            module = self._build_module(model, n_timesteps)
+            module = self._build_module(model, n_timesteps,
+                                        self._resolve_scaling(model, n_timesteps))
             payload, max_time = self._pretrained_weights(model, n_timesteps, module)
             pretrained = payload is not None
             if pretrained:
@@ -389,15 +428,19 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         refine_weight = (_calibrate_refine(module, model, self.noise, n_timesteps,
                                            refine, int(seeds[3]))
                          if refine else None)
-        std_scale = None
+        std_scale = score_reference = None
         if self.head == "weights":
-            # The shipped files carry their calibration on their training noise: the
-            # default fit stays instant.
+            # The shipped files carry their calibration and the reference of the
+            # check on their training noise: the default fit stays instant.
             shipped = (payload or {}).get("calibration", {})
             std_scale = (np.asarray(shipped["std_scale"])
                          if not trained and shipped.get("noise") == self.noise
                          else _calibrate_std(module, model, self.noise, n_timesteps,
                                              int(seeds[3])))
+            shipped = (payload or {}).get("score_reference", {})
+            score_reference = (shipped if not trained and shipped.get("noise") == self.noise
+                               else build_reference(module, model, self.noise, n_timesteps,
+                                                    int(seeds[3]) + 1))
         # Everything succeeded: only now does the estimator change.
         self.model_ = model
         self.module_ = module
@@ -407,6 +450,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         self.n_steps_ = n_steps
         self.refine_weight_ = refine_weight
         self.std_scale_ = std_scale
+        self.score_reference_ = score_reference
+        self.input_scaling_ = "robust" if getattr(module, "standardise", False) else "range"
         self.n_features_in_ = staged.n_features_in_
         if hasattr(staged, "feature_names_in_"):
             self.feature_names_in_ = staged.feature_names_in_
@@ -428,11 +473,35 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
                 "robust fit use SymbolicLeastSquares.", FutureWarning, stacklevel=3)
         return self.refine
 
-    def _build_module(self, model, n_timesteps):
+    def _build_module(self, model, n_timesteps, input_scaling="range"):
         arch = {k: getattr(self, k) for k in _ARCHITECTURE[self.head]}
         if self.head == "weights":
-            return WeightedSolveNet(model, n_timesteps, mask_ratio=self.mask_ratio, **arch)
+            module = WeightedSolveNet(model, n_timesteps, mask_ratio=self.mask_ratio,
+                                      standardise=input_scaling == "robust", **arch)
+            if self.input_scaling == "robust" and not module.standardise:
+                raise ValueError(
+                    f"input_scaling='robust' needs a model whose every channel has a "
+                    f"linear basis holding the constant; {type(model).__name__} has not. "
+                    "Use input_scaling='range' (or 'auto').")
+            return module
+        if self.input_scaling == "robust":
+            raise ValueError("input_scaling='robust' needs head='weights': the parameter "
+                             "head regresses parameters in the model's range.")
         return R2TNet(model, n_timesteps, mask_ratio=self.mask_ratio, **arch)
+
+    def _resolve_scaling(self, model, n_timesteps):
+        """The input convention to build the network with: the shipped file's under
+        ``"auto"`` when it will be loaded, else robust where the model allows it."""
+        if self.input_scaling != "auto":
+            return self.input_scaling
+        if self.pretrained is not False:
+            path = pretrained_path(model, n_timesteps, self.head)
+            if path is not None:
+                try:
+                    return load_weights(path, model, n_timesteps)["input_scaling"]
+                except WeightsError:
+                    pass  # reported by _pretrained_weights
+        return "robust" if self.head == "weights" else "range"
 
     def _check_loss_weights(self):
         terms = _LOSS_TERMS[self.head]
@@ -503,8 +572,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         if path is None:
             reason = (f"none are shipped for {type(model).__name__} at "
                       f"n_timesteps={n_timesteps}")
-            if ((model.name, n_timesteps) in _SHIPPED
-                    and _PRETRAINED_MODELS.get(model.name) is type(model)):
+            if (model.name, n_timesteps) in _SHIPPED and has_shipped_weights(model):
                 broken = (f"the shipped file {weights_filename(model, n_timesteps, self.head)}"
                           " is missing")
         else:
@@ -517,8 +585,13 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
                             if getattr(self, k) != v}
                 expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
                 found = {k: tuple(v.shape) for k, v in payload["state_dict"].items()}
+                scaling = "robust" if getattr(module, "standardise", False) else "range"
                 if payload.get("head") != self.head:
                     broken = f"{path.name} holds the {payload.get('head')!r} head"
+                elif payload["input_scaling"] != scaling:
+                    reason = (f"the shipped weights read {payload['input_scaling']!r}-scaled "
+                              f"input, this network {scaling!r}-scaled input "
+                              f"(input_scaling={self.input_scaling!r})")
                 elif mismatch:
                     reason = ("the architecture differs from the shipped one "
                               f"{{name: (yours, shipped)}}: {mismatch}")
@@ -586,10 +659,15 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         # Too few samples to pin the parameters, or a singular weighted solve: NaN
         # and one warning, as in SymbolicLeastSquares; never a guess at a bound.
         sparse = too_few_observed(self.model_, X) & ~empty
-        params, std, singular = _network_params(self.module_, self.model_, X,
-                                                return_std=return_std, verbose=self.verbose)
+        check = getattr(self, "score_reference_", None) is not None
+        params, std, singular, feats = _network_params(
+            self.module_, self.model_, X, return_std=return_std, return_features=check,
+            verbose=self.verbose)
         warn_unfittable(self.model_, sparse, singular & ~empty)
         lost = empty | sparse | singular
+        if check:
+            self._warn_flagged(score_pvalues(self.score_reference_, feats)[~lost])
+        self._warn_implausible(params[~lost])
         if refine:
             keep = ~lost
             params[keep] = blend(self.model_, params[keep],
@@ -601,6 +679,65 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             std[lost] = np.nan
             return params, std
         return params
+
+    def score_samples(self, X):
+        """How much each sequence looks like the training data: a p-value.
+
+        The weighted head's view of a sequence (its time-pooled encoding, the
+        share of weight it kept, its weighted residual scale and the lag-1
+        autocorrelation of its weighted residuals) is compared with synthetic
+        sequences of the training distribution by a Mahalanobis distance; the
+        score is the share of an independent synthetic sample (the null) at
+        least as far away. It is uniform on sequences drawn like the training
+        data, so ``score < 0.05`` flags about 5 % of those, and small on
+        sequences the model or the training noise does not describe (a second
+        harmonic, an unseen artefact family, another kind of signal). A small
+        score says: do not trust this estimate blindly, look at the sequence.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_sequences, n_timesteps) or (n, n_timesteps, n_channels)
+            NaN marks missing samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_sequences,)
+            In ``(0, 1]``; NaN for a sequence with a channel entirely missing.
+        """
+        check_is_fitted(self)
+        if getattr(self, "score_reference_", None) is None:
+            raise ValueError("score_samples needs head='weights'.")
+        X = validate_sequences(self, X, self.model_, reset=False)
+        feats = _network_params(self.module_, self.model_, X, return_features=True)[3]
+        scores = score_pvalues(self.score_reference_, feats)
+        scores[all_missing_rows(X)] = np.nan
+        return scores
+
+    def _warn_flagged(self, scores):
+        flagged = np.mean(scores < _FLAG_LEVEL) if len(scores) else 0.0
+        if len(scores) >= _FLAG_MIN_BATCH and flagged > _FLAG_SHARE:
+            warnings.warn(
+                f"{flagged:.0%} of the {len(scores)} sequences look unlike R2T's training "
+                f"data (score_samples < {_FLAG_LEVEL:g}; about {_FLAG_LEVEL:.0%} expected): "
+                "check that the model describes them, or compare with a classical fit.",
+                UserWarning, stacklevel=3)
+
+    def _warn_implausible(self, params):
+        """Soft plausibility check of the physiological models' robust estimates."""
+        if self.input_scaling_ != "robust" or _PRETRAINED_MODELS.get(
+                self.model_.name) is not type(self.model_) or not len(params):
+            return
+        lo, hi = self.model_.bounds.T
+        slack = 0.5 * (hi - lo)
+        linear = ~self.model_.angular_mask
+        far = ((params < lo - slack) | (params > hi + slack))[:, linear]
+        if far.any():
+            names = np.asarray(self.model_.param_names)[linear][far.any(axis=0)]
+            warnings.warn(
+                f"{far.any(axis=1).sum()} of {len(params)} sequences have "
+                f"{', '.join(names)} far outside the {type(self.model_).__name__} prior "
+                "(by more than half its range): check the units, or fit a generic "
+                "Cosinor().", UserWarning, stacklevel=3)
 
     def sample_weights(self, X):
         """How much the weighted head trusts each sample: its final-pass weights.
@@ -630,8 +767,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         sparse = too_few_observed(self.model_, X) & ~empty
         out = np.empty(X.shape)
         singular = np.zeros(len(X), dtype=bool)
-        for sl, x, pred in _forward_batches(self.module_, self.model_, X,
-                                            verbose=self.verbose):
+        for sl, x, pred, _ in _forward_batches(self.module_, self.model_, X,
+                                               verbose=self.verbose):
             weights = pred["weights"].double()
             out[sl] = weights.cpu().numpy()
             if self.module_.linear:  # the solve transform makes with these weights

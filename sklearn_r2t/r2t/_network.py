@@ -195,6 +195,18 @@ class R2TNet(nn.Module):
                  "parameters": self.head.mse(out, self.head.targets(params))}]
 
 
+def has_constant(B: np.ndarray) -> bool:
+    """Whether the constant function is in the span of basis ``B`` (so that a shift
+    of the data is a shift of the coefficients)."""
+    coef = np.linalg.lstsq(B, np.ones(len(B)), rcond=None)[0]
+    return bool(np.abs(B @ coef - 1).max() < 1e-8)
+
+
+def constant_coefficients(B: np.ndarray) -> np.ndarray:
+    """Coefficients ``c`` with ``B @ c = 1``."""
+    return np.linalg.lstsq(B, np.ones(len(B)), rcond=None)[0]
+
+
 def _range(model: SymbolicModel):
     r = np.asarray(model.output_range, dtype=float).reshape(-1, 2)
     return r[:, 0], r[:, 1] - r[:, 0]
@@ -213,9 +225,14 @@ class WeightedSolveNet(nn.Module):
     them, from the artefact mask. A network that learns the artefacts exactly
     reproduces the oracle fit (least squares on the untouched samples).
 
-    Coefficients ``theta`` are in normalised units: channel ``c``'s curve in
-    physical units is ``lo_c + span_c * (B_c @ theta_c - lo_c / span_c)``, i.e.
-    ``span_c * theta_c`` are the physical coefficients of ``B_c``.
+    Coefficients ``theta`` are in the units of the input ``x``. With
+    ``standardise=True`` (a linear basis that holds the constant) ``x`` is each
+    sequence robustly standardised by its caller (median, signed MAD scale), and
+    ``scale * theta + loc * c1`` (``B @ c1 = 1``) are the coefficients in the
+    sequence's own units: the estimate is affine-equivariant. Otherwise ``x`` is
+    the range-normalised signal: channel ``c``'s curve in physical units is
+    ``lo_c + span_c * (B_c @ theta_c - lo_c / span_c)``, i.e. ``span_c * theta_c``
+    are the physical coefficients of ``B_c``.
 
     A model without a linear basis gets a first estimate from the paper's head
     (an :class:`R2TNet` of its own) and, in each pass, ``n_gauss_newton`` weighted
@@ -227,7 +244,8 @@ class WeightedSolveNet(nn.Module):
     def __init__(self, model: SymbolicModel, n_timesteps: int, d_model: int = 32,
                  n_heads: int = 4, n_layers: int = 1, dim_feedforward: int = 64,
                  n_passes: int = 2, step_features: int = 8, hidden_size: int = 128,
-                 n_gauss_newton: int = 3, dropout: float = 0.0, mask_ratio: float = 0.0):
+                 n_gauss_newton: int = 3, dropout: float = 0.0, mask_ratio: float = 0.0,
+                 standardise: bool = False):
         super().__init__()
         self.symbolic = model
         self.n_timesteps = n_timesteps
@@ -238,6 +256,12 @@ class WeightedSolveNet(nn.Module):
         bases = [m.linear_basis(t) for m in self.components]
         self.linear = len(self.components) == C and all(B is not None for B in bases)
         lo, span = _range(model)
+        # Standardised input (each sequence by its own robust location and scale):
+        # the solve runs on the standardised values themselves.
+        self.standardise = bool(standardise) and self.linear and all(
+            has_constant(B) for B in bases)
+        if self.standardise:
+            lo, span = np.zeros_like(lo), np.ones_like(span)
         self.register_buffer("offset", torch.as_tensor(lo / span, dtype=torch.float32))
         self.span = [float(v) for v in span]
         if self.linear:
@@ -319,7 +343,8 @@ class WeightedSolveNet(nn.Module):
             first = self.first(x, observed)
             params = first["params"]
         for encoder, to_logits in zip(self.passes, self.to_logits, strict=True):
-            logits = to_logits(encoder(features))
+            h = encoder(features)
+            logits = to_logits(h)
             w = observed * (MIN_WEIGHT + (1 - MIN_WEIGHT) * torch.sigmoid(logits))
             if self.linear:
                 thetas, curve, _ = self.solve(x, w)
@@ -327,7 +352,8 @@ class WeightedSolveNet(nn.Module):
             else:
                 params, curve = self.gauss_newton(x, w, params)
                 passes.append({"params": params})
-            passes[-1].update(logits=logits, weights=w, curve=curve)
+            # The time-pooled encoding: what score_samples compares with training data.
+            passes[-1].update(logits=logits, weights=w, curve=curve, embedding=h.mean(1))
             r = (x - curve) * observed
             # Clamped before the root, whose gradient at 0 is infinite.
             scale = ((w * r * r).sum(1) / w.sum(1).clamp_min(1e-6)).clamp_min(1e-6).sqrt()

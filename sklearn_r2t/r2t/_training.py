@@ -18,7 +18,7 @@ from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, Prog
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from ._inference import _as_3d, encode_sequences
+from ._inference import _Z_CLIP, _as_3d, encode_sequences, standardise_sequences
 
 _LOSS_TERMS = {"weights": ("reconstruction", "parameters", "mask"),
                "parameters": ("reconstruction", "parameters")}
@@ -27,28 +27,44 @@ _LOSS_TERMS = {"weights": ("reconstruction", "parameters", "mask"),
 class _SyntheticStream:
     """Draws clean/corrupted training pairs from the model's prior."""
 
-    def __init__(self, model, noise, n_timesteps, seed):
+    def __init__(self, model, noise, n_timesteps, seed, standardise=False):
         from ..datasets import make_wearable_sequences
 
         self._make = make_wearable_sequences
         self.model, self.noise, self.n_timesteps = model, noise, n_timesteps
+        self.standardise = standardise
         self.rng = np.random.RandomState(seed)
 
     def draw(self, n):
         b = self._make(n, model=self.model, noise=self.noise, n_timesteps=self.n_timesteps,
                        random_state=self.rng)
-        x, observed = encode_sequences(self.model, _as_3d(b.X))
-        return {"x": x, "observed": observed}, pack_targets(self.model, b.X_clean, b.params,
-                                                            b.artefact_mask)
+        return training_pairs(self.model, self.standardise, b.X, b.X_clean, b.params,
+                              b.artefact_mask)
 
 
-def pack_targets(model, X_clean, params, artefact_mask=None) -> np.ndarray:
-    """Clean normalised curve, parameters and inlier mask side by side, one row each.
+def training_pairs(model, standardise, X, X_clean, params, artefact_mask=None):
+    """Network inputs and packed targets of sequences with known clean curves.
+
+    With ``standardise`` the clean curve is standardised with the noisy
+    sequence's location and scale: the network's curve is in those units.
+    """
+    X, X_clean = _as_3d(np.asarray(X, dtype=float)), _as_3d(np.asarray(X_clean, dtype=float))
+    if standardise:
+        z, observed, loc, scale = standardise_sequences(X)
+        x, observed = z.astype(np.float32), observed.astype(np.float32)
+        clean = np.clip((X_clean - loc[:, None]) / scale[:, None], -_Z_CLIP, _Z_CLIP)
+    else:
+        x, observed = encode_sequences(model, X)
+        clean, _ = encode_sequences(model, X_clean)
+    return {"x": x, "observed": observed}, pack_targets(clean, params, artefact_mask)
+
+
+def pack_targets(clean, params, artefact_mask=None) -> np.ndarray:
+    """Clean encoded curve, parameters and inlier mask side by side, one row each.
 
     The inlier mask (1 where no artefact touched the sample) is NaN where unknown.
     """
-    clean, _ = encode_sequences(model, _as_3d(np.asarray(X_clean, dtype=float)))
-    clean = clean.reshape(len(clean), -1)
+    clean = clean.reshape(len(clean), -1).astype(np.float32)
     inlier = (np.full_like(clean, np.nan) if artefact_mask is None
               else 1.0 - _as_3d(artefact_mask).reshape(len(clean), -1).astype(np.float32))
     return np.hstack([clean, params.astype(np.float32), inlier])
@@ -373,15 +389,16 @@ def train_network(settings, module, model, n_timesteps, X, y, lr, seeds, device,
     hyper-parameters (noise, batch size, epochs, steps, patience...) apply.
     """
     clock_start = _clock()
-    stream = _SyntheticStream(model, settings.noise, n_timesteps, int(seeds[1]))
+    standardise = getattr(module, "standardise", False)
+    stream = _SyntheticStream(model, settings.noise, n_timesteps, int(seeds[1]), standardise)
     X_train, y_train = stream.draw(settings.n_synthetic)
     draw_seconds = _clock() - clock_start
     if y is not None:
-        x_user, observed_user = encode_sequences(model, X)
-        X_train = {"x": np.concatenate([X_train["x"], x_user]),
-                   "observed": np.concatenate([X_train["observed"], observed_user])}
-        y_train = np.vstack([y_train, pack_targets(model, model.evaluate(y, n_timesteps), y)])
-    valid_stream = _SyntheticStream(model, settings.noise, n_timesteps, int(seeds[2]))
+        X_user, y_user = training_pairs(model, standardise, X, model.evaluate(y, n_timesteps), y)
+        X_train = {k: np.concatenate([X_train[k], X_user[k]]) for k in X_train}
+        y_train = np.vstack([y_train, y_user])
+    valid_stream = _SyntheticStream(model, settings.noise, n_timesteps, int(seeds[2]),
+                                    standardise)
     X_valid, y_valid = valid_stream.draw(max(256, min(1024, settings.n_synthetic // 8)))
     n_curve = n_timesteps * model.n_channels
     steps_per_epoch = math.ceil(len(y_train) / settings.batch_size)

@@ -9,12 +9,16 @@ from pathlib import Path
 
 import torch
 
-from ..symbolic import HeartRate, SkinTemperature, SpO2, SymbolicModel, Wearable
+from ..symbolic import Cosinor, HeartRate, SkinTemperature, SpO2, SymbolicModel, Wearable
 
-# Built-in models with shipped weights, keyed by ``model.name``.
+# Built-in physiological models with shipped weights, keyed by ``model.name``.
 _PRETRAINED_MODELS = {
     cls.name: cls for cls in (HeartRate, SkinTemperature, SpO2, Wearable)
 }
+# The generic model with shipped weights: ``Cosinor()`` with one 24-hour harmonic over
+# 24 hours, whatever its bounds and output range (its weights read standardised
+# input, on which those have no effect).
+_GENERIC_MODELS = {Cosinor.name: Cosinor}
 # Hyper-parameters that shape each head's network (and must match a weight file's).
 _ARCHITECTURE = {
     "weights": ("d_model", "n_heads", "n_layers", "dim_feedforward", "n_passes",
@@ -25,10 +29,16 @@ _ARCHITECTURE = {
 
 
 # The weight files the package ships: (model name, n_timesteps).
-_SHIPPED = {(name, 96) for name in _PRETRAINED_MODELS}
+_SHIPPED = {(name, 96) for name in (*_PRETRAINED_MODELS, *_GENERIC_MODELS)}
 
 WEIGHTS_FORMAT = "sklearn_r2t.R2TNet"
-WEIGHTS_VERSION = 1
+#: Version 2 records the network's input convention (``input_scaling``): ``"robust"``
+#: (each sequence standardised by its own median and MAD) or ``"range"`` (scaled by
+#: the model's ``output_range``). Version-1 files hold range-scaled networks and
+#: still load as such.
+WEIGHTS_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
+INPUT_SCALINGS = ("robust", "range")
 
 
 class WeightsError(ValueError):
@@ -42,25 +52,40 @@ def weights_filename(model: SymbolicModel, n_timesteps: int, head: str = "weight
     return f"{model.name}_t{n_timesteps}{suffix}.pt"
 
 
+def has_shipped_weights(model: SymbolicModel) -> bool:
+    """Whether the package ships weights for ``model`` (at 96 time steps): the
+    built-in physiological models, and ``Cosinor()`` with one 24-hour harmonic
+    over a 24-hour window (any bounds and output range)."""
+    if _PRETRAINED_MODELS.get(model.name) is type(model):
+        return True
+    return (_GENERIC_MODELS.get(model.name) is type(model) and model.n_harmonics == 1
+            and model.period_hours == 24.0 and model.window_hours == 24.0)
+
+
 def pretrained_path(model: SymbolicModel, n_timesteps: int, head: str = "weights"):
     """Path of the shipped weights for ``model`` at ``n_timesteps``, or None."""
-    if _PRETRAINED_MODELS.get(model.name) is not type(model):
+    if not has_shipped_weights(model):
         return None
     folder = resources.files("sklearn_r2t.r2t") / "weights"
     path = folder / weights_filename(model, n_timesteps, head)
     return path if path.is_file() else None
 
 
-def _model_identity(model: SymbolicModel) -> dict:
-    """What a weight file must match: the model and its parameter box and scaling."""
-    return {
+def _model_identity(model: SymbolicModel, input_scaling: str = "range") -> dict:
+    """What a weight file must match: the model, and for range-scaled input its
+    parameter box and scaling. A network that reads robustly standardised input
+    never sees the bounds nor the output range (they only shaped its training
+    data), so its file matches any: the periods of the angles name the basis."""
+    identity = {
         "model": model.name,
         "model_class": type(model).__name__,
         "param_names": list(model.param_names),
-        "bounds": model.bounds.tolist(),
-        "output_range": model.output_range.tolist(),
         "window_hours": float(model.window_hours),
     }
+    if input_scaling == "robust":
+        return {**identity, "param_periods": list(model.param_periods)}
+    return {**identity, "bounds": model.bounds.tolist(),
+            "output_range": model.output_range.tolist()}
 
 
 def _weights_digest(meta: dict, state: dict) -> str:
@@ -74,17 +99,21 @@ def _weights_digest(meta: dict, state: dict) -> str:
 
 
 def weights_payload(model: SymbolicModel, n_timesteps: int, architecture: dict,
-                    state_dict: dict, head: str = "weights", **extra) -> dict:
-    """The content of a weight file: tensors, model identity, architecture, checksum.
+                    state_dict: dict, head: str = "weights", input_scaling: str = "range",
+                    **extra) -> dict:
+    """The content of a weight file: tensors, model identity, input convention,
+    architecture, checksum.
 
     ``extra`` (e.g. held-out metrics) must be JSON-serialisable; it is covered by
     the checksum too. Save the result with ``torch.save``.
     """
+    if input_scaling not in INPUT_SCALINGS:
+        raise ValueError(f"input_scaling must be one of {INPUT_SCALINGS}, got {input_scaling!r}")
     state = {k: v.detach().cpu().clone() for k, v in state_dict.items()}
     meta = {"format": WEIGHTS_FORMAT, "format_version": WEIGHTS_VERSION,
-            **_model_identity(model), "n_timesteps": int(n_timesteps),
-            "head": head, "architecture": {k: int(v) for k, v in architecture.items()},
-            **extra}
+            **_model_identity(model, input_scaling), "n_timesteps": int(n_timesteps),
+            "head": head, "input_scaling": input_scaling,
+            "architecture": {k: int(v) for k, v in architecture.items()}, **extra}
     return {**meta, "state_dict": state, "sha256": _weights_digest(meta, state)}
 
 
@@ -95,7 +124,9 @@ def load_weights(path, model: SymbolicModel, n_timesteps: int) -> dict:
     is damaged or not a weight file, its checksum does not match its content, it
     was made for another model, bounds, scaling or sequence length, or it holds
     non-finite values. Only tensors and plain types are unpickled
-    (``weights_only=True``).
+    (``weights_only=True``). Files of format version 1 (before the input
+    convention was recorded) load as range-scaled networks; the returned
+    payload always has ``input_scaling``.
     """
     name = Path(str(path)).name
     try:
@@ -109,9 +140,10 @@ def load_weights(path, model: SymbolicModel, n_timesteps: int) -> dict:
     if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
         raise WeightsError(f"{name} is not a sklearn_r2t weight file (format tag "
                            f"{WEIGHTS_FORMAT!r} missing)")
-    if payload.get("format_version") != WEIGHTS_VERSION:
-        raise WeightsError(f"{name} has format version {payload.get('format_version')!r}; "
-                           f"this sklearn_r2t reads version {WEIGHTS_VERSION}")
+    version = payload.get("format_version")
+    if version not in _READABLE_VERSIONS:
+        raise WeightsError(f"{name} has format version {version!r}; this sklearn_r2t "
+                           f"reads versions {', '.join(map(str, _READABLE_VERSIONS))}")
     state = payload.get("state_dict")
     if not isinstance(state, dict) or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
@@ -124,7 +156,11 @@ def load_weights(path, model: SymbolicModel, n_timesteps: int) -> dict:
                            f"({type(exc).__name__})") from None
     if payload.get("sha256") != digest:
         raise WeightsError(f"{name} fails its checksum: the file was altered or damaged")
-    expected = {**_model_identity(model), "n_timesteps": int(n_timesteps)}
+    scaling = payload.get("input_scaling", "range" if version == 1 else None)
+    if scaling not in INPUT_SCALINGS:
+        raise WeightsError(f"{name} has input_scaling {scaling!r}; expected one of "
+                           f"{INPUT_SCALINGS}")
+    expected = {**_model_identity(model, scaling), "n_timesteps": int(n_timesteps)}
     wrong = [f"{k}: file {payload.get(k)!r}, expected {v!r}" for k, v in expected.items()
              if payload.get(k) != v]
     if wrong:
@@ -133,4 +169,4 @@ def load_weights(path, model: SymbolicModel, n_timesteps: int) -> dict:
     bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
         raise WeightsError(f"{name} holds non-finite weights in {', '.join(bad[:5])}")
-    return payload
+    return {**payload, "input_scaling": scaling}

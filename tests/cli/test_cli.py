@@ -61,7 +61,11 @@ def test_fit_csv_recovers_known_rhythm(tmp_path, capsys):
     table = pd.read_csv(out)
     assert list(table.columns) == ["file", "channel", "window_start", "hours", "coverage",
                                    "status", "method", "label", "model", "parameter",
-                                   "value", "unit"]
+                                   "value", "score", "unit"]
+    # R2T's per-window score_samples; empty for the classical fits
+    fitted = table.query("status == 'fitted'")
+    assert fitted.query("method == 'r2t'")["score"].between(0, 1).all()
+    assert table.query("method != 'r2t'")["score"].isna().all()
     assert set(table["method"]) == {"r2t", "cauchy-auto", "ols"}
     assert table["window_start"].nunique() == 3  # three midnight-to-midnight days
     assert set(table["status"]) == {"fitted"} and set(table["hours"]) == {24}
@@ -76,20 +80,24 @@ def test_fit_csv_recovers_known_rhythm(tmp_path, capsys):
     assert fig.read_bytes()[:8] == PNG_MAGIC
 
 
-def test_cosinor_maps_parameters_back_to_signal_units(tmp_path):
+def test_cosinor_fits_in_the_signal_units(tmp_path, capsys):
     """The default model fits any unit: here the heart rate given in beats per second."""
     src = tmp_path / "hz.csv"
     frame = write_heart_rate_csv(src, n_days=2)
     frame["hr"] = frame["hr"] / 60.0
     frame.to_csv(src, index=False)
     out = tmp_path / "p.tsv"
-    assert main(["fit", str(src), "--method", "cauchy-auto", "--output", str(out),
-                 "--no-figure", "--no-progress"]) == 0
+    assert main(["fit", str(src), "--method", "cauchy-auto", "--method", "r2t",
+                 "--output", str(out), "--no-figure", "--no-progress"]) == 0
+    assert "windows flagged (score < 0.05" in capsys.readouterr().err
     table = pd.read_csv(out, sep="\t")
-    med = table.groupby("parameter")["value"].median()
-    assert abs(med["mesor"] - TRUE["mesor"] / 60) < 0.03
-    assert abs(med["amplitude"] - TRUE["amplitude"] / 60) < 0.03
-    assert abs(med["acrophase"] - TRUE["acrophase"]) < 0.5
+    # R2T fits with the generic Cosinor weights in the recording's units, no mapping
+    assert set(table["model"]) == {"cosinor"}
+    med = table.groupby(["method", "parameter"])["value"].median()
+    for method in ("cauchy-auto", "r2t"):
+        assert abs(med[method, "mesor"] - TRUE["mesor"] / 60) < 0.03
+        assert abs(med[method, "amplitude"] - TRUE["amplitude"] / 60) < 0.03
+        assert abs(med[method, "acrophase"] - TRUE["acrophase"]) < 0.5
     # a plain table's "hr" may be in any unit (here beats per second): left blank
     assert table["unit"].isna().sum() == 2 * len(table) // 3
     assert set(table["unit"].dropna()) == {"h (local clock)"}
@@ -255,7 +263,7 @@ def test_warns_when_the_model_prior_clips_the_fit(tmp_path, capsys):
     table = pd.read_csv(out)
     assert table["unit"].iloc[0] == "°C"  # the AWD reader knows the channel's unit
     mesor = table.query("parameter == 'mesor' and status == 'fitted'")["value"]
-    assert (mesor > 35.5).all()  # the cosinor bridge keeps the data's own level
+    assert (mesor > 35.5).all()  # the cosinor fits in the data's own units
 
 
 def test_subsample_intervals(tmp_path):
