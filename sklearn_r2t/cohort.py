@@ -97,7 +97,8 @@ def find_recordings(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> l
 
 def _is_recording(path: Path) -> bool:
     """A file whose suffix has a reader (compressed or not: ``x.csv.gz``)."""
-    from .recordings import READERS, _split_suffix
+    from .recordings import READERS
+    from .recordings._formats import _split_suffix
 
     return path.is_file() and _split_suffix(path)[0] in READERS
 

@@ -138,7 +138,8 @@ def run_fit(args: argparse.Namespace) -> int:
     src = Path(args.file)
     if not src.is_file():
         raise CLIError(f"no such file: {args.file}", status=2)
-    from ..recordings import COMPRESSIONS, READERS, _split_suffix
+    from ..recordings import READERS
+    from ..recordings._formats import COMPRESSIONS, _split_suffix
 
     fmt, _ = _split_suffix(src)
     if fmt in (".parquet", ".pq"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import math
 import time
 import warnings
 from numbers import Integral, Real
@@ -13,31 +12,18 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import FLOAT32_MAX, all_missing_rows, check_model, validate_sequences
+from .._validation import all_missing_rows, check_model, validate_sequences
 from ..least_squares._sequence_fit import too_few_observed, warn_unfittable
 from ..noise import make_noise
 from ..symbolic import HeartRate, SymbolicModel
 from ._calibration import _calibrate_refine, _calibrate_std
 from ._inference import _forward_batches, _network_params, _refined, blend
 from ._network import R2TNet, WeightedSolveNet
-from ._score import _FLAG_LEVEL, _FLAG_MIN_BATCH, _FLAG_SHARE, build_reference, score_pvalues
-from ._training import _LOSS_TERMS, train_network
-from ._weights import (
-    _ARCHITECTURE,
-    _PRETRAINED_MODELS,
-    _SHIPPED,
-    WeightsError,
-    has_shipped_weights,
-    load_weights,
-    pretrained_path,
-    weights_filename,
-)
-
-# With pretrained="auto", a shipped file that is missing or unusable is a broken
-# install, not a choice: train from scratch, but within this many seconds.
-_FALLBACK_MAX_TIME = 300.0
+from ._score import build_reference, score_pvalues, warn_flagged, warn_implausible
+from ._training import check_known_params, check_loss_weights, train_network
+from ._weights import _ARCHITECTURE, resolve_input_scaling, shipped_payload
 
 
 class R2TRegressor(TransformerMixin, BaseEstimator):
@@ -389,12 +375,12 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
             )
         # The noise is used only when training, but a bad one is a bad setting anyway.
         make_noise(self.noise, model)
-        loss_weights = self._check_loss_weights()
+        loss_weights = check_loss_weights(self.loss_weights, self.head)
         # validate_data records n_features_in_ on the estimator it is given: give it
         # a copy, so that self changes only once the whole fit has succeeded.
         staged = copy.copy(self)
         X = validate_sequences(staged, X, model, reset=True)
-        y = self._check_y(y, X, model)
+        y = check_known_params(y, X, model) if self.use_y and y is not None else None
         n_timesteps = X.shape[1]
         device = self._torch_device()
         rng = check_random_state(self.random_state)
@@ -405,8 +391,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(seeds[0]))
             module = self._build_module(model, n_timesteps,
-                                        self._resolve_scaling(model, n_timesteps))
-            payload, max_time = self._pretrained_weights(model, n_timesteps, module)
+                                        resolve_input_scaling(self, model, n_timesteps))
+            payload, max_time = shipped_payload(self, model, n_timesteps, module)
             pretrained = payload is not None
             if pretrained:
                 module.load_state_dict(payload["state_dict"])
@@ -489,130 +475,12 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
                              "head regresses parameters in the model's range.")
         return R2TNet(model, n_timesteps, mask_ratio=self.mask_ratio, **arch)
 
-    def _resolve_scaling(self, model, n_timesteps):
-        """The input convention to build the network with: the shipped file's under
-        ``"auto"`` when it will be loaded, else robust where the model allows it."""
-        if self.input_scaling != "auto":
-            return self.input_scaling
-        if self.pretrained is not False:
-            path = pretrained_path(model, n_timesteps, self.head)
-            if path is not None:
-                try:
-                    return load_weights(path, model, n_timesteps)["input_scaling"]
-                except WeightsError:
-                    pass  # reported by _pretrained_weights
-        return "robust" if self.head == "weights" else "range"
-
-    def _check_loss_weights(self):
-        terms = _LOSS_TERMS[self.head]
-        if self.loss_weights is None:
-            return dict.fromkeys(terms, 1.0)
-        unknown = set(self.loss_weights) - set(terms)
-        if unknown:
-            raise ValueError(f"loss_weights has unknown terms {sorted(unknown)}; "
-                             f"head={self.head!r} has {list(terms)}.")
-        weights = {}
-        for k, v in self.loss_weights.items():
-            if isinstance(v, bool) or not isinstance(v, Real) or not 0 <= v < math.inf:
-                raise ValueError(f"loss_weights[{k!r}] must be a finite number >= 0, got {v!r}.")
-            weights[k] = float(v)
-        if not any(weights.values()):
-            raise ValueError("loss_weights gives every term weight 0: nothing would train.")
-        return weights
-
-    def _check_y(self, y, X, model):
-        if y is None or not self.use_y:
-            return None
-        y = check_array(y, dtype=np.float64, input_name="y")
-        if y.shape != (X.shape[0], model.n_params):
-            raise ValueError(
-                f"y must hold the known parameters, shape (n_sequences, {model.n_params}) "
-                f"= {(X.shape[0], model.n_params)}, got {y.shape}."
-            )
-        # The network predicts inside the bounds only (angles: any value, mod the
-        # period). A little outside is clipped to them in training; far outside is a
-        # unit or column mix-up, or bounds that do not fit the data.
-        lo, hi = model.bounds.T
-        slack = 0.1 * (hi - lo)
-        far = ~model.angular_mask & ((y < lo - slack) | (y > hi + slack)).any(axis=0)
-        if far.any():
-            cols = ", ".join(
-                f"{model.param_names[j]} in [{y[:, j].min():.4g}, {y[:, j].max():.4g}] vs "
-                f"bounds [{lo[j]:.4g}, {hi[j]:.4g}]" for j in np.flatnonzero(far))
-            raise ValueError(
-                f"use_y=True: y has parameters far outside the model's bounds ({cols}). "
-                "R2T predicts within the bounds; values up to 10 % of a bound's width "
-                "outside are clipped to it. Check y's column order and units, or widen "
-                "the model's bounds."
-            )
-        if np.abs(y).max() > FLOAT32_MAX:
-            raise ValueError("use_y=True: y has values beyond the float32 range the "
-                             "network computes in.")
-        return y
-
     def _torch_device(self):
         if self.device == "auto":
             return "cuda" if torch.cuda.is_available() else "cpu"
         if self.device == "cuda" and not torch.cuda.is_available():
             raise ValueError("device='cuda' was requested but torch finds no CUDA device.")
         return self.device
-
-    def _pretrained_weights(self, model, n_timesteps, module):
-        """The shipped weight file's content to start from (or None), and the training
-        time budget.
-
-        A missing or unusable file that the package ships is an error with
-        ``pretrained=True``; with ``"auto"`` it is a warning and a training from
-        scratch bounded by ``_FALLBACK_MAX_TIME`` seconds.
-        """
-        if self.pretrained is False:
-            return None, self.max_time
-        path = pretrained_path(model, n_timesteps, self.head)
-        broken = None  # why a file that should be usable is not
-        if path is None:
-            reason = (f"none are shipped for {type(model).__name__} at "
-                      f"n_timesteps={n_timesteps}")
-            if (model.name, n_timesteps) in _SHIPPED and has_shipped_weights(model):
-                broken = (f"the shipped file {weights_filename(model, n_timesteps, self.head)}"
-                          " is missing")
-        else:
-            try:
-                payload = load_weights(path, model, n_timesteps)
-            except WeightsError as exc:
-                broken = str(exc)
-            else:
-                mismatch = {k: (getattr(self, k), v) for k, v in payload["architecture"].items()
-                            if getattr(self, k) != v}
-                expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
-                found = {k: tuple(v.shape) for k, v in payload["state_dict"].items()}
-                scaling = "robust" if getattr(module, "standardise", False) else "range"
-                if payload.get("head") != self.head:
-                    broken = f"{path.name} holds the {payload.get('head')!r} head"
-                elif payload["input_scaling"] != scaling:
-                    reason = (f"the shipped weights read {payload['input_scaling']!r}-scaled "
-                              f"input, this network {scaling!r}-scaled input "
-                              f"(input_scaling={self.input_scaling!r})")
-                elif mismatch:
-                    reason = ("the architecture differs from the shipped one "
-                              f"{{name: (yours, shipped)}}: {mismatch}")
-                elif found != expected:
-                    broken = f"{path.name} does not fit the network's tensors"
-                else:
-                    return payload, self.max_time
-        if broken:
-            reason = broken
-        if self.pretrained is True:
-            raise ValueError(f"pretrained=True but {reason}; use pretrained='auto' or False.")
-        if broken:
-            budget = min(self.max_time or math.inf, _FALLBACK_MAX_TIME)
-            warnings.warn(
-                f"Shipped weights not used: {broken}. Training from scratch instead, "
-                f"within max_time={budget:g} s; reinstall sklearn_r2t to get the weights "
-                "back.", UserWarning, stacklevel=3)
-            return None, budget
-        if self.verbose:
-            print(f"No pretrained weights: {reason}; training from scratch.")
-        return None, self.max_time
 
     # --------------------------------------------------------------- inference
     def transform(self, X, return_std: bool = False):
@@ -666,8 +534,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         warn_unfittable(self.model_, sparse, singular & ~empty)
         lost = empty | sparse | singular
         if check:
-            self._warn_flagged(score_pvalues(self.score_reference_, feats)[~lost])
-        self._warn_implausible(params[~lost])
+            warn_flagged(score_pvalues(self.score_reference_, feats)[~lost])
+        warn_implausible(self.model_, params[~lost], self.input_scaling_)
         if refine:
             keep = ~lost
             params[keep] = blend(self.model_, params[keep],
@@ -712,32 +580,6 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         scores = score_pvalues(self.score_reference_, feats)
         scores[all_missing_rows(X)] = np.nan
         return scores
-
-    def _warn_flagged(self, scores):
-        flagged = np.mean(scores < _FLAG_LEVEL) if len(scores) else 0.0
-        if len(scores) >= _FLAG_MIN_BATCH and flagged > _FLAG_SHARE:
-            warnings.warn(
-                f"{flagged:.0%} of the {len(scores)} sequences look unlike R2T's training "
-                f"data (score_samples < {_FLAG_LEVEL:g}; about {_FLAG_LEVEL:.0%} expected): "
-                "check that the model describes them, or compare with a classical fit.",
-                UserWarning, stacklevel=3)
-
-    def _warn_implausible(self, params):
-        """Soft plausibility check of the physiological models' robust estimates."""
-        if self.input_scaling_ != "robust" or _PRETRAINED_MODELS.get(
-                self.model_.name) is not type(self.model_) or not len(params):
-            return
-        lo, hi = self.model_.bounds.T
-        slack = 0.5 * (hi - lo)
-        linear = ~self.model_.angular_mask
-        far = ((params < lo - slack) | (params > hi + slack))[:, linear]
-        if far.any():
-            names = np.asarray(self.model_.param_names)[linear][far.any(axis=0)]
-            warnings.warn(
-                f"{far.any(axis=1).sum()} of {len(params)} sequences have "
-                f"{', '.join(names)} far outside the {type(self.model_).__name__} prior "
-                "(by more than half its range): check the units, or fit a generic "
-                "Cosinor().", UserWarning, stacklevel=3)
 
     def sample_weights(self, X):
         """How much the weighted head trusts each sample: its final-pass weights.

@@ -11,6 +11,8 @@ on a sequence unlike it (:func:`score_pvalues`).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 #: A batch in which more than this share of at least ``_FLAG_MIN_BATCH`` sequences
@@ -77,3 +79,33 @@ def score_pvalues(ref, feats) -> np.ndarray:
     above = len(null) - np.searchsorted(null, d, side="left")
     p = (1 + above) / (len(null) + 1)
     return np.where(np.isfinite(d), p, np.nan)
+
+
+def warn_flagged(scores):
+    """Warn when a large share of a batch scores below ``_FLAG_LEVEL``."""
+    flagged = np.mean(scores < _FLAG_LEVEL) if len(scores) else 0.0
+    if len(scores) >= _FLAG_MIN_BATCH and flagged > _FLAG_SHARE:
+        warnings.warn(
+            f"{flagged:.0%} of the {len(scores)} sequences look unlike R2T's training "
+            f"data (score_samples < {_FLAG_LEVEL:g}; about {_FLAG_LEVEL:.0%} expected): "
+            "check that the model describes them, or compare with a classical fit.",
+            UserWarning, stacklevel=3)
+
+def warn_implausible(model, params, input_scaling):
+    """Soft plausibility check of the physiological models' robust estimates."""
+    from ._weights import _PRETRAINED_MODELS
+
+    if input_scaling != "robust" or _PRETRAINED_MODELS.get(
+            model.name) is not type(model) or not len(params):
+        return
+    lo, hi = model.bounds.T
+    slack = 0.5 * (hi - lo)
+    linear = ~model.angular_mask
+    far = ((params < lo - slack) | (params > hi + slack))[:, linear]
+    if far.any():
+        names = np.asarray(model.param_names)[linear][far.any(axis=0)]
+        warnings.warn(
+            f"{far.any(axis=1).sum()} of {len(params)} sequences have "
+            f"{', '.join(names)} far outside the {type(model).__name__} prior "
+            "(by more than half its range): check the units, or fit a generic "
+            "Cosinor().", UserWarning, stacklevel=3)

@@ -9,15 +9,18 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from numbers import Real
 
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_array
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, ProgressBar
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from .._validation import FLOAT32_MAX
 from ._inference import _Z_CLIP, _as_3d, encode_sequences, standardise_sequences
 
 _LOSS_TERMS = {"weights": ("reconstruction", "parameters", "mask"),
@@ -456,3 +459,53 @@ def train_network(settings, module, model, n_timesteps, X, y, lr, seeds, device,
             f"{cut_short}; the learning-rate schedule was cut short, so max_steps cannot "
             "repeat this fit exactly.", ConvergenceWarning, stacklevel=3)
     return [dict(h, batches=None) for h in net.history], n_steps
+
+
+def check_loss_weights(loss_weights, head):
+    """The loss terms' weights: every term of ``head`` at 1 when None, else checked."""
+    terms = _LOSS_TERMS[head]
+    if loss_weights is None:
+        return dict.fromkeys(terms, 1.0)
+    unknown = set(loss_weights) - set(terms)
+    if unknown:
+        raise ValueError(f"loss_weights has unknown terms {sorted(unknown)}; "
+                         f"head={head!r} has {list(terms)}.")
+    weights = {}
+    for k, v in loss_weights.items():
+        if isinstance(v, bool) or not isinstance(v, Real) or not 0 <= v < math.inf:
+            raise ValueError(f"loss_weights[{k!r}] must be a finite number >= 0, got {v!r}.")
+        weights[k] = float(v)
+    if not any(weights.values()):
+        raise ValueError("loss_weights gives every term weight 0: nothing would train.")
+    return weights
+
+
+
+def check_known_params(y, X, model):
+    """``y`` of ``use_y=True``: the known parameters of the sequences ``X``, checked."""
+    y = check_array(y, dtype=np.float64, input_name="y")
+    if y.shape != (X.shape[0], model.n_params):
+        raise ValueError(
+            f"y must hold the known parameters, shape (n_sequences, {model.n_params}) "
+            f"= {(X.shape[0], model.n_params)}, got {y.shape}."
+        )
+    # The network predicts inside the bounds only (angles: any value, mod the
+    # period). A little outside is clipped to them in training; far outside is a
+    # unit or column mix-up, or bounds that do not fit the data.
+    lo, hi = model.bounds.T
+    slack = 0.1 * (hi - lo)
+    far = ~model.angular_mask & ((y < lo - slack) | (y > hi + slack)).any(axis=0)
+    if far.any():
+        cols = ", ".join(
+            f"{model.param_names[j]} in [{y[:, j].min():.4g}, {y[:, j].max():.4g}] vs "
+            f"bounds [{lo[j]:.4g}, {hi[j]:.4g}]" for j in np.flatnonzero(far))
+        raise ValueError(
+            f"use_y=True: y has parameters far outside the model's bounds ({cols}). "
+            "R2T predicts within the bounds; values up to 10 % of a bound's width "
+            "outside are clipped to it. Check y's column order and units, or widen "
+            "the model's bounds."
+        )
+    if np.abs(y).max() > FLOAT32_MAX:
+        raise ValueError("use_y=True: y has values beyond the float32 range the "
+                         "network computes in.")
+    return y

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -170,3 +172,82 @@ def load_weights(path, model: SymbolicModel, n_timesteps: int) -> dict:
     if bad:
         raise WeightsError(f"{name} holds non-finite weights in {', '.join(bad[:5])}")
     return {**payload, "input_scaling": scaling}
+
+
+# With pretrained="auto", a shipped file that is missing or unusable is a broken
+# install, not a choice: train from scratch, but within this many seconds.
+_FALLBACK_MAX_TIME = 300.0
+
+
+def resolve_input_scaling(settings, model, n_timesteps):
+    """The input convention to build the network with: the shipped file's under
+    ``"auto"`` when it will be loaded, else robust where the model allows it."""
+    if settings.input_scaling != "auto":
+        return settings.input_scaling
+    if settings.pretrained is not False:
+        path = pretrained_path(model, n_timesteps, settings.head)
+        if path is not None:
+            try:
+                return load_weights(path, model, n_timesteps)["input_scaling"]
+            except WeightsError:
+                pass  # reported by shipped_payload
+    return "robust" if settings.head == "weights" else "range"
+
+
+
+def shipped_payload(settings, model, n_timesteps, module):
+    """The shipped weight file's content to start from (or None), and the training
+    time budget, for the :class:`~sklearn_r2t.R2TRegressor` ``settings``.
+
+    A missing or unusable file that the package ships is an error with
+    ``pretrained=True``; with ``"auto"`` it is a warning and a training from
+    scratch bounded by ``_FALLBACK_MAX_TIME`` seconds.
+    """
+    if settings.pretrained is False:
+        return None, settings.max_time
+    path = pretrained_path(model, n_timesteps, settings.head)
+    broken = None  # why a file that should be usable is not
+    if path is None:
+        reason = (f"none are shipped for {type(model).__name__} at "
+                  f"n_timesteps={n_timesteps}")
+        if (model.name, n_timesteps) in _SHIPPED and has_shipped_weights(model):
+            broken = (f"the shipped file {weights_filename(model, n_timesteps, settings.head)}"
+                      " is missing")
+    else:
+        try:
+            payload = load_weights(path, model, n_timesteps)
+        except WeightsError as exc:
+            broken = str(exc)
+        else:
+            mismatch = {k: (getattr(settings, k), v) for k, v in payload["architecture"].items()
+                        if getattr(settings, k) != v}
+            expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+            found = {k: tuple(v.shape) for k, v in payload["state_dict"].items()}
+            scaling = "robust" if getattr(module, "standardise", False) else "range"
+            if payload.get("head") != settings.head:
+                broken = f"{path.name} holds the {payload.get('head')!r} head"
+            elif payload["input_scaling"] != scaling:
+                reason = (f"the shipped weights read {payload['input_scaling']!r}-scaled "
+                          f"input, this network {scaling!r}-scaled input "
+                          f"(input_scaling={settings.input_scaling!r})")
+            elif mismatch:
+                reason = ("the architecture differs from the shipped one "
+                          f"{{name: (yours, shipped)}}: {mismatch}")
+            elif found != expected:
+                broken = f"{path.name} does not fit the network's tensors"
+            else:
+                return payload, settings.max_time
+    if broken:
+        reason = broken
+    if settings.pretrained is True:
+        raise ValueError(f"pretrained=True but {reason}; use pretrained='auto' or False.")
+    if broken:
+        budget = min(settings.max_time or math.inf, _FALLBACK_MAX_TIME)
+        warnings.warn(
+            f"Shipped weights not used: {broken}. Training from scratch instead, "
+            f"within max_time={budget:g} s; reinstall sklearn_r2t to get the weights "
+            "back.", UserWarning, stacklevel=3)
+        return None, budget
+    if settings.verbose:
+        print(f"No pretrained weights: {reason}; training from scratch.")
+    return None, settings.max_time

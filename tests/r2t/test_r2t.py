@@ -14,7 +14,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn_r2t import ASRLLoss, R2TRegressor, SymbolicLeastSquares
 from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.metrics import normalized_mse, parameter_recovery_score
-from sklearn_r2t.r2t import _estimator, _inference, _training, _weights
+from sklearn_r2t.r2t import _inference, _training, _weights
 from sklearn_r2t.r2t._inference import blend
 from sklearn_r2t.r2t._weights import WeightsError, load_weights, pretrained_path
 from sklearn_r2t.symbolic import FunctionModel, HeartRate, Wearable
@@ -508,7 +508,7 @@ def test_bad_weight_files_give_clear_errors(tmp_path, kwargs, match):
 def test_pretrained_checks_the_file_it_loads(tmp_path, monkeypatch, heart_rate_data):
     # The SpO2 weights saved under the heart-rate name must not load.
     path = _weights_file(tmp_path, name="spo2")
-    monkeypatch.setattr(_estimator, "pretrained_path", lambda model, n, head: path)
+    monkeypatch.setattr(_weights, "pretrained_path", lambda model, n, head: path)
     X = heart_rate_data.X
     with pytest.raises(ValueError, match="pretrained=True but .*another model"):
         R2TRegressor(pretrained=True).fit(X)
@@ -521,7 +521,7 @@ def test_pretrained_checks_the_file_it_loads(tmp_path, monkeypatch, heart_rate_d
 
 
 def test_missing_shipped_file_warns_and_trains_bounded(monkeypatch, heart_rate_data):
-    monkeypatch.setattr(_estimator, "pretrained_path", lambda model, n, head: None)
+    monkeypatch.setattr(_weights, "pretrained_path", lambda model, n, head: None)
     X = heart_rate_data.X
     with pytest.raises(ValueError, match="pretrained=True but the shipped file .* is missing"):
         R2TRegressor(pretrained=True).fit(X)
