@@ -28,7 +28,7 @@ from sklearn_r2t import R2TRegressor, SoftL1Regressor, SymbolicLeastSquares
 from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.metrics import normalized_mse, parameter_errors, parameter_recovery_score
 from sklearn_r2t.noise import PRESETS, make_noise
-from sklearn_r2t.r2t import _estimator, _training
+from sklearn_r2t.r2t import _training, _weights
 from sklearn_r2t.symbolic import Cosinor, FunctionModel, HeartRate, SpO2, Wearable
 
 FAST = settings(max_examples=200, deadline=None, derandomize=True,
@@ -446,7 +446,7 @@ def test_damaged_shipped_file_on_a_slow_machine_says_the_fallback_trained_nothin
     # the first step (every clock reading is 400 s).
     path = tmp_path / "heart_rate_t96.pt"
     path.write_bytes(b"not a torch file")
-    monkeypatch.setattr(_estimator, "pretrained_path", lambda model, n, head: path)
+    monkeypatch.setattr(_weights, "pretrained_path", lambda model, n, head: path)
     monkeypatch.setattr(_training, "_clock", _FakeClock(tick=400.0))
     with pytest.warns(UserWarning) as record:
         est = R2TRegressor(random_state=0, **{**_TINY, "pretrained": "auto"}).fit(
