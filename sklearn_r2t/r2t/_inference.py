@@ -207,23 +207,13 @@ def _weighted_solve_params(module, x, pred, return_std, extra=None):
             ones = constant_coefficients(B.cpu().numpy())
             theta_phys = (theta.cpu().numpy() * scale[:, c, None]
                           + loc[:, c, None] * ones[None, :])
-            params.append(_wrap_angles(m, m.params_from_linear(theta_phys)))
+            params.append(m.wrap_angles(m.params_from_linear(theta_phys)))
             cov_scale = scale[:, c, None, None] ** 2
         if return_std:
             cov = weighted_lstsq_cov(B, x[..., c] - curve[..., c], weights[..., c])
             stds.append(delta_method_std(m, theta_phys, cov.cpu().numpy() * cov_scale))
     return (np.concatenate(params, axis=1),
             np.concatenate(stds, axis=1) if return_std else None, singular.cpu().numpy())
-
-
-def _wrap_angles(model, params):
-    """Angles into ``[low, low + period)``; other parameters untouched."""
-    out = params.copy()
-    for j, period in enumerate(model.param_periods):
-        if period is not None:
-            low = model.bounds[j, 0]
-            out[:, j] = low + np.mod(out[:, j] - low, period)
-    return out
 
 
 def _refined(model, X, params, refine):

@@ -148,11 +148,18 @@ class SymbolicModel:
     def project(self, params) -> np.ndarray:
         """Parameters moved into the model's box: angles wrapped into
         ``[low, low + period)``, every other parameter clipped to its bounds."""
+        P = self.wrap_angles(params)
+        b, ang = self.bounds, self.angular_mask
+        P[..., ~ang] = np.clip(P[..., ~ang], b[~ang, 0], b[~ang, 1])
+        return P
+
+    def wrap_angles(self, params) -> np.ndarray:
+        """A float copy of ``params`` with angles wrapped into ``[low, low + period)``;
+        every other parameter as it is (unclipped)."""
         P = np.array(params, dtype=float)
         b, ang = self.bounds, self.angular_mask
         periods = np.array([p if p is not None else np.nan for p in self.param_periods])
         P[..., ang] = b[ang, 0] + np.mod(P[..., ang] - b[ang, 0], periods[ang])
-        P[..., ~ang] = np.clip(P[..., ~ang], b[~ang, 0], b[~ang, 1])
         return P
 
     def evaluate(self, params, n_timesteps: int) -> np.ndarray:
