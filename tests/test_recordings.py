@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sklearn_r2t import SymbolicLeastSquares
 from sklearn_r2t.recordings import (
     default_signal,
     make_windows,
     pyactigraphy_data_dir,
     read_recording,
 )
+from sklearn_r2t.symbolic import Cosinor
 
 
 def _data_dir():
@@ -57,8 +59,23 @@ def test_utc_offsets_across_spring_change_cut_in_local_days(tmp_path):
     # every window starts at local midnight, also the one after the change
     assert [(s.hour, s.minute) for s in win.start] == [(0, 0)] * 5
     np.testing.assert_array_equal(win.hours, [24, 24, 23, 24, 24])
-    assert np.isnan(win.X[2]).sum() == 4  # 02:00-03:00 does not exist that day
+    # 02:00-03:00 does not exist that day: the grid points 02:15, 02:30 and 02:45 have
+    # no sample within half a step (02:00 keeps the samples from 01:55)
+    missing = np.flatnonzero(np.isnan(win.X[2])) * 24 / win.X.shape[1]
+    np.testing.assert_array_equal(missing, [2.25, 2.5, 2.75])
     np.testing.assert_array_equal(_peak_hours(win), 15.0)  # local clock, every day
+
+
+def test_grid_points_are_bin_centres_so_phases_are_not_shifted():
+    # Minute samples of a cosine peaking at 14:00: the model's grid point k is clock
+    # time k * 15 min, so the fitted peak must be 14:00, not half a bin earlier.
+    t = pd.date_range("2024-01-01", periods=3 * 1440, freq="min")
+    hours = np.asarray((t - t[0]) / pd.Timedelta(hours=1))
+    frame = pd.DataFrame({"y": 0.5 + 0.1 * np.cos(2 * np.pi * (hours - 14.0) / 24)}, index=t)
+    win = make_windows(frame)
+    acrophase = SymbolicLeastSquares(Cosinor(), loss="linear").fit(win.X).transform(win.X)[:, 2]
+    np.testing.assert_allclose(acrophase[1:], 14.0, atol=1e-6)  # whole days
+    assert abs(acrophase[0] - 14.0) < 1e-3  # the first bin lacks the 7.5 min before midnight
 
 
 def test_autumn_change_gives_a_25_hour_day(tmp_path):
@@ -269,7 +286,9 @@ def test_formats_read_through_pyactigraphy(name):
 def test_skipped_windows_are_listed_with_coverage_and_reason():
     t = pd.date_range("2026-01-01 18:00", "2026-01-05 23:59", freq="1min")
     frame = pd.DataFrame({"x": np.cos(np.arange(t.size) / 200.0)}, index=t)
-    frame.loc["2026-01-03", "x"] = np.nan  # off the wrist all day
+    # off the wrist all day (from 23:50: the day's first grid point, midnight, is the
+    # mean of the samples within 7.5 minutes of it)
+    frame.loc["2026-01-02 23:50":"2026-01-03", "x"] = np.nan
     frame.loc["2026-01-04 00:00":"2026-01-04 15:59", "x"] = np.nan
     win = make_windows(frame, "x", min_coverage=0.5)
     assert [str(s.date()) for s in win.start] == ["2026-01-02", "2026-01-05"]

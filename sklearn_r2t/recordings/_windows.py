@@ -62,7 +62,9 @@ def make_windows(
     The grid is local clock time: a window runs from ``start_hour`` to ``start_hour``
     on the local clock, so with a daylight-saving change the skipped hour holds no
     data (a 23-hour day) and the repeated hour's two passes are averaged bin by bin
-    (a 25-hour day); ``Windows.hours`` says which.
+    (a 25-hour day); ``Windows.hours`` says which. Grid point ``k`` of a window, read
+    by the models as clock time ``start + k * step``, is the mean of the samples
+    within half a step of that time.
 
     Parameters
     ----------
@@ -116,9 +118,16 @@ def make_windows(
     if first > wall.min():
         first -= length
     values = frame[columns].astype(float).set_axis(wall, axis=0)
-    grid = values.resample(step, origin=first).mean()
-    grid = grid.reindex(pd.date_range(first, grid.index.max() + length, freq=step,
-                                      inclusive="left"))
+    # Each grid point is the mean of the samples within half a step of it: the model
+    # reads point k as clock time k * step, so a bin labelled by its start would put
+    # every phase half a step early (7.5 min on the 15-minute grid).
+    half = step / 2
+    grid = values.resample(step, origin=first - half).mean()
+    grid.index = grid.index + half
+    # Windows up to the one holding the last sample (its last minutes, nearer the next
+    # day's first grid point, do not open a window of their own).
+    end = first + ((wall.max() - first) // length + 1) * length
+    grid = grid.reindex(pd.date_range(first, end, freq=step, inclusive="left"))
     n_windows = len(grid) // n_timesteps
     arr = grid.to_numpy()[: n_windows * n_timesteps].reshape(n_windows, n_timesteps,
                                                             len(columns))

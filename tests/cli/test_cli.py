@@ -147,10 +147,13 @@ def test_make_windows_marks_missing_and_drops_sparse_days():
     frame.loc["2026-01-02 10:00":"2026-01-02 11:59", "x"] = np.nan
     win = make_windows(frame, "x", min_coverage=0.5)
     assert [str(s.date()) for s in win.start] == ["2026-01-01", "2026-01-02", "2026-01-03"]
-    np.testing.assert_allclose(win.coverage, [0.75, 1 - 8 / 96, 1.0])
-    assert np.isnan(win.X[1]).sum() == 8 and np.isnan(win.X[0]).sum() == 24
+    # grid points are bin centres: 10:00 and 12:00 keep the minutes within 7.5 of them
+    np.testing.assert_allclose(win.coverage, [0.75, 1 - 7 / 96, 1.0])
+    assert np.isnan(win.X[1]).sum() == 7 and np.isnan(win.X[0]).sum() == 24
     assert len(make_windows(frame, "x", min_coverage=0.8).start) == 2
-    np.testing.assert_allclose(win.X[2, 0], frame["x"].iloc[-1440:-1425].mean())
+    # the mean of 23:53-00:07 of a ramp: its value at the grid point, midnight
+    np.testing.assert_allclose(win.X[2, 0], frame["x"].iloc[-1447:-1432].mean())
+    np.testing.assert_allclose(win.X[2, 0], frame.loc["2026-01-03 00:00", "x"])
 
 
 @pytest.mark.parametrize(

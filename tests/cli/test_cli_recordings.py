@@ -85,7 +85,8 @@ def test_times_of_day_without_dates_fail_clearly(tmp_path, capsys):
 
 def test_skipped_windows_are_in_the_table_and_the_log(tmp_path, capsys):
     t, hr = _heart_rate("2024-05-06 13:00", "2024-05-10 23:55", zone=None)
-    hr[(t >= "2024-05-08") & (t < "2024-05-09 06:00")] = np.nan  # off the wrist
+    # off the wrist (from 23:50: midnight's grid point holds the samples within 7.5 min)
+    hr[(t >= "2024-05-07 23:50") & (t < "2024-05-09 06:00")] = np.nan
     src, out = tmp_path / "gaps.csv", tmp_path / "out.csv"
     pd.DataFrame({"time": t.strftime("%Y-%m-%d %H:%M"), "hr": hr}).to_csv(src, index=False)
     assert main(["fit", str(src), "--model", "heart_rate", "--output", str(out), *FIT]) == 0
