@@ -303,8 +303,11 @@ def fit_recording(frame, methods, fit_model, model_name, *, columns, file="",
                 bar.set_description(label)
                 if not _is_fitted(est):
                     est.fit(X)
-                params, _ = _compare.transform_batched(est, X, batch_size=batch_size,
-                                                       bar=bar)
+                with warnings.catch_warnings():
+                    # said below, per channel with the share of windows and a hint
+                    warnings.filterwarnings("ignore", message=".* pinned at a bound ")
+                    params, _ = _compare.transform_batched(est, X, batch_size=batch_size,
+                                                           bar=bar)
                 _warn_at_bounds(params, chan_model, label, name, model_name, file=log)
                 scores = _scores(est, X, label, name, log)
                 bounds = None
@@ -348,15 +351,11 @@ def _report_windows(file, name, win, window_hours, min_coverage, log=None) -> No
 
 def _warn_at_bounds(params, fit_model, label, channel, model_name, file=None) -> None:
     """Say so when a model's prior range clips the fits: the data do not fit its bounds."""
-    bounds = np.asarray(fit_model.bounds, dtype=float)
-    periods = getattr(fit_model, "param_periods", (None,) * len(bounds))
-    for j, (lo, hi) in enumerate(bounds):
-        if periods[j] is not None:
-            continue
-        col = params[:, j][~np.isnan(params[:, j])]
-        at = np.isclose(col, lo, rtol=1e-6, atol=1e-9) | np.isclose(col, hi, rtol=1e-6,
-                                                                   atol=1e-9)
-        if col.size and at.mean() > 0.2:
+    hit = fit_model.at_bound(params)
+    fitted = ~np.isnan(params)
+    for j, (lo, hi) in enumerate(fit_model.bounds):
+        at = hit[fitted[:, j], j]
+        if at.size and at.mean() > 0.2:
             hint = "" if model_name == "cosinor" else "; --model cosinor takes any unit"
             print(f"warning: {label} [{channel}]: {fit_model.param_names[j]} is at its "
                   f"bound ({lo:g} or {hi:g}) in {at.mean():.0%} of the windows{hint}",

@@ -356,6 +356,21 @@ def too_few_observed(model: SymbolicModel, X: np.ndarray) -> np.ndarray:
     return ((~np.isnan(X)).sum(axis=1) < min_observed(model)).any(axis=1)
 
 
+def warn_at_bound(model: SymbolicModel, params: np.ndarray, stacklevel: int = 3) -> None:
+    """One warning when estimates sit at a bound of the model's box: clipped there,
+    they are where the prior stopped them, not where the data put them. Silent
+    when none is."""
+    hit = model.at_bound(params)
+    if not hit.any():
+        return
+    names = ", ".join(np.asarray(model.param_names)[hit.any(axis=0)])
+    warnings.warn(
+        f"{int(hit.any(axis=1).sum())} of {len(params)} sequences have {names} pinned at "
+        f"a bound of the {type(model).__name__} model's box: the estimate stops there, "
+        "it was not found there. Check the units, or widen the bounds if the data "
+        "allow it.", UserWarning, stacklevel=stacklevel)
+
+
 def warn_unfittable(model: SymbolicModel, too_few: np.ndarray,
                     singular: np.ndarray | None = None, stacklevel: int = 3) -> None:
     """One warning naming the rows returned as NaN because they cannot be fitted:
@@ -534,8 +549,7 @@ def fit_sequences(
                 extra.append(dict(d, n_iter=n_iter, converged=converged))
             P = m.project(P)
             if return_details:
-                lb, ub = m.bounds.T
-                extra[-1]["at_bound"] = ~m.angular_mask & ((P <= lb) | (P >= ub))
+                extra[-1]["at_bound"] = m.at_bound(P)
             parts.append(P)
         return idx, np.concatenate(parts, axis=1), extra
 

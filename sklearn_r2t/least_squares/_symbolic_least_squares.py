@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import all_missing_rows, check_model, validate_sequences
 from ..symbolic import HeartRate, SymbolicModel
 from ._losses import LOSSES
-from ._sequence_fit import OUTLIER_SIDES, SOLVERS, _check_side, fit_sequences
+from ._sequence_fit import OUTLIER_SIDES, SOLVERS, _check_side, fit_sequences, warn_at_bound
 
 
 def _ndim(X) -> int:
@@ -253,6 +253,7 @@ class SymbolicLeastSquares(TransformerMixin, BaseEstimator):
         )
         params = out.params if details else out
         params[empty] = np.nan
+        warn_at_bound(self.model_, params, stacklevel=4)
         if return_std:
             out.std[empty] = np.nan
         return out

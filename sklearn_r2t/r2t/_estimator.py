@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import all_missing_rows, check_model, validate_sequences
-from ..least_squares._sequence_fit import too_few_observed, warn_unfittable
+from ..least_squares._sequence_fit import too_few_observed, warn_at_bound, warn_unfittable
 from ..noise import make_noise
 from ..symbolic import HeartRate, SymbolicModel
 from ._calibration import _calibrate_refine, _calibrate_std
@@ -536,6 +536,7 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         if check:
             warn_flagged(score_pvalues(self.score_reference_, feats)[~lost])
         warn_implausible(self.model_, params[~lost], self.input_scaling_)
+        warn_at_bound(self.model_, params[~lost])  # range input: clipped to the box
         if refine:
             keep = ~lost
             params[keep] = blend(self.model_, params[keep],

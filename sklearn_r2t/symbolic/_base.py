@@ -153,6 +153,15 @@ class SymbolicModel:
         P[..., ~ang] = np.clip(P[..., ~ang], b[~ang, 0], b[~ang, 1])
         return P
 
+    def at_bound(self, params) -> np.ndarray:
+        """Boolean mask, like ``params``, of the non-angular parameters at (or
+        beyond) a bound: estimates the box pinned rather than the data found.
+        NaN is not at a bound."""
+        P = np.asarray(params, dtype=float)
+        lo, hi = self.bounds.T
+        with np.errstate(invalid="ignore"):
+            return ~self.angular_mask & ((P <= lo) | (P >= hi))
+
     def wrap_angles(self, params) -> np.ndarray:
         """A float copy of ``params`` with angles wrapped into ``[low, low + period)``;
         every other parameter as it is (unclipped)."""

@@ -1,6 +1,8 @@
 """What SymbolicLeastSquares reports beside the parameters: standard errors, the
 robust scale, final weights, an outlier mask, iterations and convergence."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,14 @@ from sklearn_r2t.datasets import make_wearable_sequences
 from sklearn_r2t.least_squares import _engine as bf
 from sklearn_r2t.least_squares._losses import LOSSES, irls_weights, psi_derivative
 from sklearn_r2t.least_squares._sequence_fit import fit_sequences
-from sklearn_r2t.symbolic import FunctionModel, HeartRate, SkinTemperature, SpO2, Wearable
+from sklearn_r2t.symbolic import (
+    Cosinor,
+    FunctionModel,
+    HeartRate,
+    SkinTemperature,
+    SpO2,
+    Wearable,
+)
 
 # Agreement with statsmodels: both IRLS loops stop once the coefficients move by
 # about 1e-7 of their size (ours: TOL relative to 1 + max |theta|; RLM: tol=1e-12
@@ -243,3 +252,19 @@ def test_fit_sequences_std_needs_details():
     X = make_wearable_sequences(2, random_state=0).X
     with pytest.raises(ValueError, match="return_details"):
         fit_sequences(HeartRate(), X, return_std=True)
+
+
+def test_estimates_pinned_at_a_bound_are_reported_not_silent():
+    # Heart rate in beats per minute on Cosinor(), whose box suits [0, 1] data: the
+    # mesor and amplitude are clipped to the box, and transform says so.
+    data = make_wearable_sequences(6, model=HeartRate(), noise="gaussian", random_state=0)
+    est = SymbolicLeastSquares(Cosinor(), loss="bisquare", f_scale="auto").fit(data.X)
+    with pytest.warns(UserWarning, match=r"6 of 6 sequences have mesor, amplitude_1 pinned"):
+        params = est.transform(data.X)
+    assert (params[:, 0] == 0.7).all()
+    np.testing.assert_array_equal(Cosinor().at_bound(params)[:, :2], True)
+    # inside the box: silent
+    ok = make_wearable_sequences(6, model=Cosinor(), noise="gaussian", random_state=0).X
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.fit(ok).transform(ok)

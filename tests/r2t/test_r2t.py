@@ -93,6 +93,15 @@ def test_outputs_are_valid_parameters_and_curves(heart_rate_data):
     assert list(est.get_feature_names_out()) == ["mesor", "amplitude", "acrophase"]
 
 
+def test_range_input_says_when_the_box_clips_an_estimate(heart_rate_data):
+    # Heart rate in beats per second: range-scaled input is clipped to HeartRate's box,
+    # and transform says so (robust input is not clipped: test_r2t_equivariance.py).
+    est = R2TRegressor(random_state=0, input_scaling="range", **TINY).fit(heart_rate_data.X)
+    with pytest.warns(UserWarning, match="pinned at a bound of the HeartRate model's box"):
+        params = est.transform(heart_rate_data.X / 60)
+    assert HeartRate().at_bound(params)[:, 0].all()
+
+
 def test_nan_is_missing_data_and_input_is_not_mutated(heart_rate_data):
     X = heart_rate_data.X.copy()
     X[:, 10:40] = np.nan
