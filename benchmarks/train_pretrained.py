@@ -6,7 +6,8 @@ size, time, hardware, held-out metrics). Runs on CPU or GPU; the time budget pic
 the number of epochs.
 
 ``--models cosinor`` trains the generic ``Cosinor()`` (one 24-hour harmonic) on a
-wider amplitude prior than its default (1 to 30 noise standard deviations): with
+wider amplitude prior than its default (``--cosinor-amplitude``; 1 to 30 noise
+standard deviations by default): with
 robustly standardised input (``--input-scaling robust``, the default) its mesor and
 units do not matter.
 
@@ -47,9 +48,10 @@ from sklearn_r2t.r2t._weights import (
 from sklearn_r2t.symbolic import Cosinor
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "sklearn_r2t" / "r2t" / "weights"
-# The models to train: the built-ins, and the generic cosinor on a wide amplitude prior.
-_TRAIN_MODELS = {**_PRETRAINED_MODELS,
-                 "cosinor": lambda: Cosinor(amplitude_bounds=(0.01, 0.3))}
+# The models to train: the built-ins, and the generic cosinor on a wide amplitude prior
+# (``--cosinor-amplitude``; the Gaussian noise of its training data has SD 0.01).
+_TRAIN_MODELS = {**_PRETRAINED_MODELS, "cosinor": Cosinor}
+_COSINOR_AMPLITUDE = (0.01, 0.3)
 
 
 def held_out_metrics(estimator, model, n_timesteps, n_test, seed):
@@ -111,8 +113,14 @@ def model_card(name, config, training, metrics) -> str:
     return "\n".join(lines)
 
 
+def _train_model(name, args):
+    if name == "cosinor":
+        return Cosinor(amplitude_bounds=tuple(args.cosinor_amplitude))
+    return _TRAIN_MODELS[name]()
+
+
 def train_one(name, args):
-    model = _TRAIN_MODELS[name]()
+    model = _train_model(name, args)
     X_probe = make_wearable_sequences(8, model=model, n_timesteps=args.n_timesteps,
                                       random_state=0).X
 
@@ -206,7 +214,7 @@ def calibration_note(calib, args) -> str:
 def add_calibration(name, args):
     """Rewrite a weight file in the current format with its calibration and the
     reference of score_samples (tensors, input scaling and other metadata unchanged)."""
-    model = _TRAIN_MODELS[name]()
+    model = _train_model(name, args)
     path = args.out_dir / weights_filename(model, args.n_timesteps, "weights")
     payload = load_weights(path, model, args.n_timesteps)
     scaling = payload["input_scaling"]
@@ -268,6 +276,10 @@ def main(argv=None):
                              'e.g. \'{"combined": 0.5, "drops": 0.25, "spikes": 0.25}\'')
     parser.add_argument("--fine-tune", action="store_true",
                         help="start from the shipped weights (at a tenth of --lr)")
+    parser.add_argument("--cosinor-amplitude", type=float, nargs=2, default=_COSINOR_AMPLITUDE,
+                        metavar=("LOW", "HIGH"),
+                        help="the generic cosinor's amplitude prior, in units of the "
+                             "training signal's range (noise SD 0.01)")
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
