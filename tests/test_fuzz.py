@@ -446,7 +446,8 @@ def test_damaged_shipped_file_on_a_slow_machine_says_the_fallback_trained_nothin
     # the first step (every clock reading is 400 s).
     path = tmp_path / "heart_rate_t96.pt"
     path.write_bytes(b"not a torch file")
-    monkeypatch.setattr(_weights, "pretrained_path", lambda model, n, head: path)
+    monkeypatch.setattr(_weights, "pretrained_path",
+                        lambda model, n, head, input_scaling=None: path)
     monkeypatch.setattr(_training, "_clock", _FakeClock(tick=400.0))
     with pytest.warns(UserWarning) as record:
         est = R2TRegressor(random_state=0, **{**_TINY, "pretrained": "auto"}).fit(

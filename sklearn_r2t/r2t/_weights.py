@@ -47,10 +47,14 @@ class WeightsError(ValueError):
     """A weight file that cannot be used: damaged, altered, or for another model."""
 
 
-def weights_filename(model: SymbolicModel, n_timesteps: int, head: str = "weights") -> str:
-    """Name of a shipped weight file: ``heart_rate_t96.pt`` (weighted head) or
-    ``heart_rate_t96_parameters.pt`` (the paper's parameter head)."""
-    suffix = "" if head == "weights" else f"_{head}"
+def weights_filename(model: SymbolicModel, n_timesteps: int, head: str = "weights",
+                     input_scaling: str | None = None) -> str:
+    """Name of a shipped weight file: ``heart_rate_t96.pt`` (weighted head, the
+    default input convention), ``heart_rate_t96_range.pt`` (the other convention,
+    where one ships beside the default) or ``heart_rate_t96_parameters.pt`` (the
+    paper's parameter head)."""
+    suffix = ("" if head == "weights" else f"_{head}") + (
+        f"_{input_scaling}" if input_scaling else "")
     return f"{model.name}_t{n_timesteps}{suffix}.pt"
 
 
@@ -64,13 +68,21 @@ def has_shipped_weights(model: SymbolicModel) -> bool:
             and model.period_hours == 24.0 and model.window_hours == 24.0)
 
 
-def pretrained_path(model: SymbolicModel, n_timesteps: int, head: str = "weights"):
-    """Path of the shipped weights for ``model`` at ``n_timesteps``, or None."""
+def pretrained_path(model: SymbolicModel, n_timesteps: int, head: str = "weights",
+                    input_scaling: str | None = None):
+    """Path of the shipped weights for ``model`` at ``n_timesteps``, or None.
+
+    With ``input_scaling``, the file of that input convention where the package
+    ships one beside the default file (``heart_rate_t96_range.pt``), else the
+    default file (whose convention :func:`load_weights` reports).
+    """
     if not has_shipped_weights(model):
         return None
     folder = resources.files("sklearn_r2t.r2t") / "weights"
-    path = folder / weights_filename(model, n_timesteps, head)
-    return path if path.is_file() else None
+    names = [weights_filename(model, n_timesteps, head)]
+    if input_scaling is not None:
+        names.insert(0, weights_filename(model, n_timesteps, head, input_scaling))
+    return next((folder / n for n in names if (folder / n).is_file()), None)
 
 
 def _model_identity(model: SymbolicModel, input_scaling: str = "range") -> dict:
@@ -205,7 +217,8 @@ def shipped_payload(settings, model, n_timesteps, module):
     """
     if settings.pretrained is False:
         return None, settings.max_time
-    path = pretrained_path(model, n_timesteps, settings.head)
+    scaling = "robust" if getattr(module, "standardise", False) else "range"
+    path = pretrained_path(model, n_timesteps, settings.head, scaling)
     broken = None  # why a file that should be usable is not
     if path is None:
         reason = (f"none are shipped for {type(model).__name__} at "
@@ -223,7 +236,6 @@ def shipped_payload(settings, model, n_timesteps, module):
                         if getattr(settings, k) != v}
             expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
             found = {k: tuple(v.shape) for k, v in payload["state_dict"].items()}
-            scaling = "robust" if getattr(module, "standardise", False) else "range"
             if payload.get("head") != settings.head:
                 broken = f"{path.name} holds the {payload.get('head')!r} head"
             elif payload["input_scaling"] != scaling:

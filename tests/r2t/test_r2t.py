@@ -517,7 +517,8 @@ def test_bad_weight_files_give_clear_errors(tmp_path, kwargs, match):
 def test_pretrained_checks_the_file_it_loads(tmp_path, monkeypatch, heart_rate_data):
     # The SpO2 weights saved under the heart-rate name must not load.
     path = _weights_file(tmp_path, name="spo2")
-    monkeypatch.setattr(_weights, "pretrained_path", lambda model, n, head: path)
+    monkeypatch.setattr(_weights, "pretrained_path",
+                        lambda model, n, head, input_scaling=None: path)
     X = heart_rate_data.X
     with pytest.raises(ValueError, match="pretrained=True but .*another model"):
         R2TRegressor(pretrained=True).fit(X)
@@ -530,7 +531,8 @@ def test_pretrained_checks_the_file_it_loads(tmp_path, monkeypatch, heart_rate_d
 
 
 def test_missing_shipped_file_warns_and_trains_bounded(monkeypatch, heart_rate_data):
-    monkeypatch.setattr(_weights, "pretrained_path", lambda model, n, head: None)
+    monkeypatch.setattr(_weights, "pretrained_path",
+                        lambda model, n, head, input_scaling=None: None)
     X = heart_rate_data.X
     with pytest.raises(ValueError, match="pretrained=True but the shipped file .* is missing"):
         R2TRegressor(pretrained=True).fit(X)
