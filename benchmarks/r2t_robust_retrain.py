@@ -43,6 +43,10 @@ def candidate_estimator(path, model, n_timesteps=96):
     est = R2TRegressor(model, input_scaling=payload["input_scaling"], pretrained=False,
                        max_steps=1, n_synthetic=64, batch_size=64, random_state=0).fit(X0)
     est.module_.load_state_dict(payload["state_dict"])
+    if "calibration" in payload:  # as a fit with the file shipped would have them
+        est.std_scale_ = np.asarray(payload["calibration"]["std_scale"])
+    if "score_reference" in payload:
+        est.score_reference_ = payload["score_reference"]
     return est, payload
 
 

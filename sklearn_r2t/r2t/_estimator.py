@@ -536,7 +536,8 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         if check:
             warn_flagged(score_pvalues(self.score_reference_, feats)[~lost])
         warn_implausible(self.model_, params[~lost], self.input_scaling_)
-        warn_at_bound(self.model_, params[~lost])  # range input: clipped to the box
+        if self.input_scaling_ == "range":  # clipped to the box (robust input is not)
+            warn_at_bound(self.model_, params[~lost])
         if refine:
             keep = ~lost
             params[keep] = blend(self.model_, params[keep],

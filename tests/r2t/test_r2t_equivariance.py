@@ -100,6 +100,22 @@ def test_cosinor_without_shipped_weights_trains():
     assert pretrained_path(Cosinor(mesor_bounds=(10, 20)), 96) is not None
 
 
+def test_heart_rate_ships_both_input_conventions():
+    # The default file reads robust input; the range-scaled one ships beside it and
+    # loads, instantly, when asked for (no training from scratch).
+    X = make_wearable_sequences(20, noise="combined", random_state=5).X
+    default = R2TRegressor(HeartRate()).fit(X[:1])
+    ranged = R2TRegressor(HeartRate(), input_scaling="range").fit(X[:1])
+    assert default.input_scaling_ == "robust" and ranged.input_scaling_ == "range"
+    assert default.pretrained_ and ranged.pretrained_ and ranged.n_steps_ == 0
+    assert pretrained_path(HeartRate(), 96, input_scaling="range").name == (
+        "heart_rate_t96_range.pt")
+    # both fit heart rate in bpm, and only the robust one follows a change of unit
+    assert np.abs(default.transform(X)[:, 0] - ranged.transform(X)[:, 0]).max() < 5
+    _check_equivariant(HeartRate(), default.transform(X), default.transform(X / 60),
+                       1 / 60, 0.0)
+
+
 def test_robust_scaling_is_refused_where_it_cannot_work():
     decay = FunctionModel(lambda p, t: p[:, :1] * torch.exp(-t / p[:, 1:2]),
                           bounds=[(0.4, 0.8), (1.0, 10.0)])
