@@ -57,6 +57,8 @@ def main(argv=None):
     parser.add_argument("--model", default="heart_rate", choices=list(MODELS))
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--label", default="candidate",
+                        help="the weight file's column name in the table")
     parser.add_argument("--out", type=Path, default=None,
                         help="write the table here (Markdown) and a JSON beside it")
     args = parser.parse_args(argv)
@@ -68,7 +70,7 @@ def main(argv=None):
     side = typical_outlier_side(model)
     methods = {
         f"shipped ({shipped.input_scaling_})": shipped,
-        f"candidate ({payload['input_scaling']})": candidate,
+        f"{args.label} ({payload['input_scaling']})": candidate,
         "bisquare": SymbolicLeastSquares(model, loss="bisquare", f_scale="auto"),
         "one-sided bisquare": SymbolicLeastSquares(model, loss="bisquare", f_scale="auto",
                                                    outlier_side=side),

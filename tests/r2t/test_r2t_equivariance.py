@@ -151,7 +151,7 @@ def test_weight_files_record_their_input_convention(tmp_path):
     assert "bounds" not in payload  # robust input never sees them
     # A format-1 file (no input_scaling) loads as a range-scaled network.
     hr = HeartRate()
-    shipped = load_weights(pretrained_path(hr, 96), hr, 96)
+    shipped = load_weights(pretrained_path(hr, 96, input_scaling="range"), hr, 96)
     v1 = {k: v for k, v in shipped.items() if k != "input_scaling"}
     v1["format_version"] = 1
     _resign(v1)
