@@ -40,6 +40,7 @@ from sklearn_r2t.r2t._score import build_reference
 from sklearn_r2t.r2t._weights import (
     _ARCHITECTURE,
     _PRETRAINED_MODELS,
+    INPUT_SCALINGS,
     _model_identity,
     load_weights,
     weights_filename,
@@ -200,8 +201,9 @@ def reference(module, model, args):
 
 def reference_note(ref) -> str:
     return (f"\n## Reference of `score_samples`\n\nFeature mean and precision from "
-            f"{ref['n_sequences']:,} sequences of `{ref['noise']}` noise, null distances "
-            f"from {ref['n_sequences']:,} more (seed {ref['seed']}).\n")
+            f"{ref['n_sequences']:,} sequences of `{ref['noise']}` noise; null distances "
+            f"and residual autocorrelations from {ref['n_sequences']:,} more "
+            f"(seed {ref['seed']}).\n")
 
 
 def calibration_note(calib, args) -> str:
@@ -212,14 +214,24 @@ def calibration_note(calib, args) -> str:
 
 
 def add_calibration(name, args):
-    """Rewrite a weight file in the current format with its calibration and the
-    reference of score_samples (tensors, input scaling and other metadata unchanged)."""
+    """Rewrite the weighted-head files of a model (the default one, and the other
+    input convention's where it ships) in the current format with the calibration
+    and the reference of score_samples (tensors, input scaling and other metadata
+    unchanged)."""
     model = _train_model(name, args)
-    path = args.out_dir / weights_filename(model, args.n_timesteps, "weights")
+    for variant in (None, *INPUT_SCALINGS):
+        path = args.out_dir / weights_filename(model, args.n_timesteps, "weights", variant)
+        if path.is_file():
+            _add_calibration(model, path, args)
+
+
+def _add_calibration(model, path, args):
     payload = load_weights(path, model, args.n_timesteps)
     scaling = payload["input_scaling"]
-    estimator = R2TRegressor(model, pretrained=True, noise=args.noise).fit(
+    estimator = R2TRegressor(model, pretrained=True, noise=args.noise,
+                             input_scaling=scaling).fit(
         np.zeros((1, args.n_timesteps, model.n_channels)))
+    assert estimator.input_scaling_ == scaling  # the file at path, not another
     meta = {k: v for k, v in payload.items()
             if k not in ("state_dict", "sha256", "format", "format_version", "head",
                          "architecture", "n_timesteps", "input_scaling",
@@ -238,7 +250,7 @@ def add_calibration(name, args):
                         f"scaling `{scaling}`:")
     card.write_text(text + calibration_note(meta["calibration"], args)
                     + reference_note(meta["score_reference"]))
-    print(f"[{name}] calibration {meta['calibration']['std_scale']}", flush=True)
+    print(f"[{path.name}] calibration {meta['calibration']['std_scale']}", flush=True)
 
 
 def _noise_arg(text):

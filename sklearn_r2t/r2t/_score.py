@@ -2,11 +2,15 @@
 
 The weighted head summarises what it saw and did on each sequence as a feature
 vector (:func:`score_features`); a reference built on synthetic data from the
-training distribution holds the features' mean and precision and the sorted
-Mahalanobis distances of a second, independent synthetic sample (the null
-distribution). A sequence's score is the share of null distances at least as
-large as its own: a p-value, uniform on data drawn like the training data, small
-on a sequence unlike it (:func:`score_pvalues`).
+training distribution holds the features' mean and precision and, from a second,
+independent synthetic sample (the null distribution), the sorted Mahalanobis
+distances and the sorted lag-1 autocorrelations of the weighted residuals. A
+sequence gets two p-values, the share of null values at least as large as its
+own: one for the distance (is the whole view unusual?) and one for the
+autocorrelation (did the fit leave structure, such as a missing harmonic or a
+drift?), combined by Simes' rule, ``min(2 * p_min, p_max)``, so that the score
+stays a p-value (uniform or conservative on data drawn like the training data)
+and is small when either test is (:func:`score_pvalues`).
 """
 
 from __future__ import annotations
@@ -60,10 +64,25 @@ def build_reference(module, model, noise, n_timesteps, seed, n_sequences=1024) -
     cov = np.atleast_2d(np.cov(fit, rowvar=False))
     # A small ridge: some features barely vary on clean data.
     cov += 1e-6 * max(np.trace(cov) / len(cov), 1e-12) * np.eye(len(cov))
-    ref = {"mean": fit.mean(0).tolist(), "precision": np.linalg.inv(cov).tolist()}
+    ref = {"mean": fit.mean(0).tolist(), "precision": np.linalg.inv(cov).tolist(),
+           "n_channels": model.n_channels}
     ref["null"] = np.sort(_distances(ref, null)).tolist()
+    ref["null_autocorrelation"] = np.sort(_autocorrelation(ref, null)).tolist()
     return {**ref, "noise": noise if isinstance(noise, str) else repr(noise),
             "n_sequences": int(n_sequences), "seed": int(seed)}
+
+
+def _autocorrelation(ref, feats):
+    """The largest lag-1 autocorrelation of the weighted residuals over channels
+    (the last ``n_channels`` features)."""
+    return feats[:, -int(ref["n_channels"]):].max(axis=1)
+
+
+def _upper_tail(null, values):
+    """``(1 + #{null >= value}) / (n_null + 1)``: a p-value from a sorted null."""
+    null = np.asarray(null)
+    above = len(null) - np.searchsorted(null, values, side="left")
+    return (1 + above) / (len(null) + 1)
 
 
 def _distances(ref, feats):
@@ -73,11 +92,14 @@ def _distances(ref, feats):
 
 
 def score_pvalues(ref, feats) -> np.ndarray:
-    """``(1 + #{null distances >= d}) / (n_null + 1)`` per sequence."""
-    null = np.asarray(ref["null"])
+    """Per sequence: Simes' combination of the distance's and the residual
+    autocorrelation's p-values (the distance's alone for a reference built
+    before the autocorrelation test)."""
     d = _distances(ref, feats)
-    above = len(null) - np.searchsorted(null, d, side="left")
-    p = (1 + above) / (len(null) + 1)
+    p = _upper_tail(ref["null"], d)
+    if "null_autocorrelation" in ref:
+        q = _upper_tail(ref["null_autocorrelation"], _autocorrelation(ref, feats))
+        p = np.minimum(2 * np.minimum(p, q), np.maximum(p, q))
     return np.where(np.isfinite(d), p, np.nan)
 
 

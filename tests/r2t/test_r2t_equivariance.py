@@ -196,3 +196,23 @@ def test_score_samples_is_uniform_on_training_like_data_and_flags_misspecificati
     assert np.mean(est.score_samples(X2) < 0.05) > 0.5
     with pytest.warns(UserWarning, match="look unlike R2T's training data"):
         est.transform(X2)
+
+
+def test_score_combines_distance_and_residual_structure_by_simes():
+    from sklearn_r2t.r2t._score import score_pvalues
+
+    # Features: (x, autocorrelation) for a one-channel model; nulls of 99 values each.
+    ref = {"mean": [0.0, 0.0], "precision": np.eye(2).tolist(), "n_channels": 1,
+           "null": np.linspace(0.01, 3.0, 99).tolist(),
+           "null_autocorrelation": np.linspace(-0.5, 0.5, 99).tolist()}
+    usual = [0.0, 0.0]            # typical distance, typical autocorrelation
+    structured = [0.0, 0.9]       # residual structure the distance hardly sees
+    far = [5.0, 0.0]              # unusual view, white residuals
+    p = score_pvalues(ref, np.array([usual, structured, far]))
+    assert p[0] > 0.4
+    # Simes: min(2 * p_min, p_max); beyond every null value a p-value is 1 / 100.
+    np.testing.assert_allclose(p[1], 2 / 100)
+    np.testing.assert_allclose(p[2], 2 / 100)
+    # A reference from before the autocorrelation test: the distance alone.
+    old = {k: v for k, v in ref.items() if k != "null_autocorrelation"}
+    np.testing.assert_allclose(score_pvalues(old, np.array([far])), 1 / 100)
