@@ -158,7 +158,9 @@ class BridgedHeartRateR2T:
 
     def __init__(self, center, spread):
         self.center, self.spread = center, spread
-        self.r2t = R2TRegressor(HeartRate()).fit(np.zeros((1, 96)))
+        # the range-scaled heart-rate file, as the command used (the default heart-rate
+        # file now reads robust input and needs no bridge)
+        self.r2t = R2TRegressor(HeartRate(), input_scaling="range").fit(np.zeros((1, 96)))
 
     def fit(self, X):
         return self
@@ -345,8 +347,8 @@ def report(days, noise, rest, labels, args, seconds, synthetic_dropout) -> None:
         "counts, whose days are skewed (near zero at night, bursty by day), unlike its "
         "training noise. `R2T, heart-rate weights (bridged)` is how the command fitted "
         "before: each recording mapped onto the heart-rate scale (the typical day's "
-        "midpoint to 70, half-range to 8), fitted with the heart-rate weights, mapped "
-        "back.",
+        "midpoint to 70, half-range to 8), fitted with the range-scaled heart-rate "
+        "weights (`heart_rate_t96_range.pt`), mapped back.",
         "",
         "![Acrophase per day, artefact stability, rest phase](real_data.png)",
         "",
