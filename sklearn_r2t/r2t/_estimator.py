@@ -55,9 +55,11 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
     **Units and equivariance.** For a model whose linear basis holds the constant
     (every built-in model and a :class:`~sklearn_r2t.symbolic.Cosinor`), the
     weighted head can read each sequence robustly standardised by its own median
-    and MAD (``input_scaling="robust"``: the generic cosinor's shipped weights and
-    networks trained from scratch; the physiological models' shipped weights read
-    range-scaled input); the exact weighted solve then returns the
+    and MAD (``input_scaling="robust"``: the shipped weights of the generic cosinor
+    and of heart rate, and networks trained from scratch; skin temperature, SpO2
+    and Wearable load range-scaled files by default, and heart rate, skin
+    temperature and SpO2 ship a file of the other convention too); the exact
+    weighted solve then returns the
     parameters in the sequence's own units, unclipped: fitting ``a * X + b``
     gives ``a * mesor + b``, ``|a| * amplitude`` and the same acrophase (half a
     period later when ``a < 0``), up to rounding. The model's bounds then only
@@ -182,9 +184,12 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         deviation), which makes the estimates affine-equivariant and unbounded;
         weighted head with a linear basis holding the constant only.
         ``"range"``: the signal scaled by the model's ``output_range``, estimates
-        projected into the model's bounds (the paper's convention). ``"auto"``:
-        the shipped weights' convention when they are used, else ``"robust"``
-        where possible and ``"range"`` otherwise.
+        projected into the model's bounds (the paper's convention; estimates
+        clipped there are reported by a warning). ``"auto"``: the default
+        shipped file's convention when it is used, else ``"robust"`` where
+        possible and ``"range"`` otherwise. Asking for the other convention
+        loads its shipped file where there is one (``heart_rate_t96_range.pt``),
+        else trains from scratch.
     random_state : int, RandomState instance or None, default=None
         Seeds the synthetic data, weight initialisation and masking.
     verbose : int, default=0
