@@ -356,19 +356,24 @@ def too_few_observed(model: SymbolicModel, X: np.ndarray) -> np.ndarray:
     return ((~np.isnan(X)).sum(axis=1) < min_observed(model)).any(axis=1)
 
 
+# A few estimates at a bound are what a bounded fit gives when true values lie near
+# it; more than this share of a batch says the box does not fit the data.
+_AT_BOUND_SHARE = 0.1
+
+
 def warn_at_bound(model: SymbolicModel, params: np.ndarray, stacklevel: int = 3) -> None:
-    """One warning when estimates sit at a bound of the model's box: clipped there,
-    they are where the prior stopped them, not where the data put them. Silent
-    when none is."""
-    hit = model.at_bound(params)
-    if not hit.any():
+    """One warning when more than a tenth of the sequences (or the only one) have
+    estimates at a bound of the model's box: clipped there, they are where the prior
+    stopped them, not where the data put them. ``model.at_bound`` gives the mask."""
+    rows = model.at_bound(params).any(axis=1) if len(params) else np.zeros(0, bool)
+    if not rows.any() or rows.mean() <= _AT_BOUND_SHARE:
         return
-    names = ", ".join(np.asarray(model.param_names)[hit.any(axis=0)])
+    names = ", ".join(np.asarray(model.param_names)[model.at_bound(params[rows]).any(axis=0)])
     warnings.warn(
-        f"{int(hit.any(axis=1).sum())} of {len(params)} sequences have {names} pinned at "
-        f"a bound of the {type(model).__name__} model's box: the estimate stops there, "
-        "it was not found there. Check the units, or widen the bounds if the data "
-        "allow it.", UserWarning, stacklevel=stacklevel)
+        f"{int(rows.sum())} of {len(params)} sequences have {names} pinned at a bound "
+        f"of the {type(model).__name__} model's box: the estimate stops there, it was "
+        "not found there. Check the units, or widen the bounds if the data allow it.",
+        UserWarning, stacklevel=stacklevel)
 
 
 def warn_unfittable(model: SymbolicModel, too_few: np.ndarray,
