@@ -75,9 +75,9 @@ def main(argv=None):
     # training noise) plus `extra` (of the unit span; amplitudes are 0.02-0.2).
     # Ratio to OLS, the efficient fit there.
     low_snr = []
+    Xc = model.evaluate(model.sample_params(args.n, random_state=np.random.RandomState(
+        args.seed + 100)), 96)
     for extra in (0.0, 0.01, 0.03, 0.05, 0.1):
-        Xc = model.evaluate(model.sample_params(args.n, random_state=np.random.RandomState(
-            args.seed + 100)), 96)
         noise = (Compose([make_noise("gaussian", model), GaussianNoise(extra)], model=model)
                  if extra else make_noise("gaussian", model))
         X = noise(Xc, random_state=args.seed + 101)

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from sklearn_r2t import R2TRegressor, SymbolicLeastSquares
+from sklearn_r2t._compare import compare_methods
 from sklearn_r2t.datasets import make_wearable_sequences
-from sklearn_r2t.metrics import normalized_mse, oracle_fit
 from sklearn_r2t.noise import typical_outlier_side
 from sklearn_r2t.r2t._weights import _GENERIC_MODELS, _PRETRAINED_MODELS, load_weights
 
@@ -81,16 +81,12 @@ def main(argv=None):
     for sev in range(6):
         d = make_wearable_sequences(args.n, model=model, noise="combined", severity=sev,
                                     random_state=args.seed + sev)
-        oracle = np.median(normalized_mse(model, d.X_clean, model.evaluate(
-            oracle_fit(model, d.X, d.artefact_mask), 96)))
-        row = {"severity": sev, "touched": float(d.artefact_mask[~np.isnan(d.X)].mean())}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            for name, est in methods.items():
-                if isinstance(est, SymbolicLeastSquares):  # R2T's are fitted already
-                    est.fit(d.X)
-                row[name] = float(np.median(normalized_mse(
-                    model, d.X_clean, est.predict(d.X))) / oracle)
+            # fitted estimators (both R2T files) are used as they are
+            scored = compare_methods(list(methods.items()), d, model)
+        row = {"severity": sev, "touched": float(d.artefact_mask[~np.isnan(d.X)].mean()),
+               **{r["method"]: r["ratio_to_oracle"] for r in scored[1:]}}
         rows.append(row)
         print(f"{sev} | {row['touched']:.0%} | "
               + " | ".join(f"{row[n]:.2f}" for n in methods), flush=True)

@@ -365,10 +365,11 @@ def warn_at_bound(model: SymbolicModel, params: np.ndarray, stacklevel: int = 3)
     """One warning when more than a tenth of the sequences (or the only one) have
     estimates at a bound of the model's box: clipped there, they are where the prior
     stopped them, not where the data put them. ``model.at_bound`` gives the mask."""
-    rows = model.at_bound(params).any(axis=1) if len(params) else np.zeros(0, bool)
+    hit = model.at_bound(params)
+    rows = hit.any(axis=1)
     if not rows.any() or rows.mean() <= _AT_BOUND_SHARE:
         return
-    names = ", ".join(np.asarray(model.param_names)[model.at_bound(params[rows]).any(axis=0)])
+    names = ", ".join(np.asarray(model.param_names)[hit.any(axis=0)])
     warnings.warn(
         f"{int(rows.sum())} of {len(params)} sequences have {names} pinned at a bound "
         f"of the {type(model).__name__} model's box: the estimate stops there, it was "

@@ -561,9 +561,12 @@ class R2TRegressor(TransformerMixin, BaseEstimator):
         The weighted head's view of a sequence (its time-pooled encoding, the
         share of weight it kept, its weighted residual scale and the lag-1
         autocorrelation of its weighted residuals) is compared with synthetic
-        sequences of the training distribution by a Mahalanobis distance; the
-        score is the share of an independent synthetic sample (the null) at
-        least as far away. It is uniform on sequences drawn like the training
+        sequences of the training distribution by a Mahalanobis distance, whose
+        p-value is the share of an independent synthetic sample (the null) at
+        least as far away; a second p-value asks whether the fit left structure
+        (the residuals' largest lag-1 autocorrelation against the same null),
+        and the score combines the two by Simes' rule, ``min(2 * p_min,
+        p_max)``. It is uniform on sequences drawn like the training
         data, so ``score < 0.05`` flags about 5 % of those, and small on
         sequences the model or the training noise does not describe (a second
         harmonic, an unseen artefact family, another kind of signal). A small
